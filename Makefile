@@ -1,0 +1,25 @@
+# The two commands a new machine needs (see README):
+#   make demo   installs what it needs, then runs `planwarden demo` on embedded defaults
+#   make test   installs what it needs, then runs the whole test suite (SQLite and PostgreSQL)
+VENV   ?= .venv
+PYTHON ?= python3
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test bench install
+
+$(STAMP): pyproject.toml
+	@scripts/system-packages
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/planwarden demo --dir planwarden-demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m benchmarks

@@ -1,0 +1,78 @@
+"""What every command shares: loading config, opening the store, printing, errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+EXIT_USER_ERROR = 2
+EXIT_SYSTEM_ERROR = 3
+
+
+class UserError(Exception):
+    """Bad input from the person running the command: printed plainly, exit 2."""
+
+
+def run_handler(args: argparse.Namespace) -> int:
+    """Run the chosen command; turn known failures into one clear line, no trace dump."""
+    from planwarden.config import ConfigError
+    from planwarden.db import DatabaseUnavailable
+    from planwarden.importing.errors import ImportFormatError
+    from planwarden.queries import UnknownPlan
+
+    try:
+        return int(args.handler(args) or 0)
+    except (UserError, ImportFormatError, UnknownPlan) as exc:
+        return _fail(str(exc), EXIT_USER_ERROR)
+    except ConfigError as exc:
+        return _fail(f"configuration error: {exc}", EXIT_USER_ERROR)
+    except DatabaseUnavailable as exc:
+        return _fail(str(exc), EXIT_SYSTEM_ERROR)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"planwarden: error: {message}", file=sys.stderr)
+    return code
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def command(sub: Any, name: str, handler: Callable[[argparse.Namespace], int | None], help_: str,
+            ) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def load() -> Any:
+    """The validated config (raises ConfigError naming file, key and reason)."""
+    from planwarden.config import load_config
+    return load_config()
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None) -> str:
+    """A plain-text table that reads well in a terminal; long cells are shortened."""
+    rows = [["" if c is None else str(c) for c in row] for row in rows]
+    widths = list(widths or [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)])
+    cut = [[_shorten(c, widths[i]) for i, c in enumerate(r)] for r in rows]
+    line = "  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()
+    rule = "  ".join("-" * w for w in widths)
+    body = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in cut]
+    return "\n".join([line, rule, *body])
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"

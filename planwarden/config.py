@@ -1,0 +1,335 @@
+"""Settings: one TOML file, plus a directory file and a governance calendar file.
+
+Everything has a default so every command works with no file at all. Every model
+forbids unknown keys, so a misspelt key stops start-up with the file, the key and
+the reason instead of being silently ignored. Secrets are never read from these
+files: a setting names the environment variable that holds the secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONFIG_ENV = "PLANWARDEN_CONFIG"
+DATABASE_ENV = "PLANWARDEN_DATABASE_URL"
+HOME_ENV = "PLANWARDEN_HOME"
+DEFAULT_CONFIG = Path("config/planwarden.toml")
+
+
+class ConfigError(Exception):
+    """A mistake in a settings file: names the file, the key and the reason."""
+
+    def __init__(self, file: str, key: str, reason: str) -> None:
+        self.file, self.key, self.reason = file, key, reason
+        super().__init__(f"{file}: {key}: {reason}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# --------------------------------------------------------------------------- directory
+
+
+class PersonConfig(_Strict):
+    id: str
+    name: str
+    email: str
+    deputies: list[str] = Field(default_factory=list, description="ids of people who may reply for them")
+    aliases: list[str] = Field(default_factory=list, description="other ways an owner text names them")
+    escalation: str | None = Field(None, description="id of the person copied on escalations")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if "@" not in v or v.strip() != v or " " in v:
+            raise ValueError(f"not an email address: {v!r}")
+        return v
+
+
+class RoleConfig(_Strict):
+    name: str
+    holders: list[str] = Field(description="ids of the people who hold the role")
+    aliases: list[str] = Field(default_factory=list)
+    escalation: str | None = None
+
+
+class GroupConfig(_Strict):
+    name: str
+    chair: str | None = Field(None, description="id of the chair: the escalation contact")
+    contacts: list[str] = Field(default_factory=list, description="ids who receive the group's reminders (default: the chair)")
+    members: list[str] = Field(default_factory=list, description="ids of members (meeting invites)")
+    aliases: list[str] = Field(default_factory=list)
+
+
+class DirectoryConfig(_Strict):
+    people: list[PersonConfig] = Field(default_factory=list)
+    roles: list[RoleConfig] = Field(default_factory=list)
+    groups: list[GroupConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> "DirectoryConfig":
+        ids = [p.id for p in self.people]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"person id listed twice: {', '.join(sorted(dupes))}")
+        known = set(ids)
+        for p in self.people:
+            _check_ids(f"people[{p.id}].deputies", p.deputies, known)
+            _check_ids(f"people[{p.id}].escalation", [p.escalation] if p.escalation else [], known)
+        for r in self.roles:
+            _check_ids(f"roles[{r.name}].holders", r.holders, known)
+        for g in self.groups:
+            _check_ids(f"groups[{g.name}]", [*g.contacts, *g.members, *([g.chair] if g.chair else [])], known)
+        return self
+
+
+def _check_ids(where: str, ids: list[str], known: set[str]) -> None:
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise ValueError(f"{where}: unknown person id {', '.join(missing)}")
+
+
+# --------------------------------------------------------------------------- governance
+
+
+class MeetingConfig(_Strict):
+    """A meeting series or a one-off event in the governance calendar."""
+
+    id: str = Field(description="stable id: calendar UIDs derive from it")
+    title: str
+    start: dt.datetime | dt.date = Field(description="first occurrence; a date alone means all-day")
+    end: dt.datetime | dt.date | None = Field(None, description="end of the first occurrence (all-day: last day, inclusive)")
+    duration_minutes: int | None = None
+    rrule: str | None = Field(None, description="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=2WE;COUNT=12")
+    dates: list[dt.date] = Field(default_factory=list, description="explicit extra dates")
+    cancelled: list[dt.date] = Field(default_factory=list, description="occurrences cancelled (EXDATE)")
+    moved: dict[str, dt.datetime] = Field(default_factory=dict, description="original date -> new start")
+    location: str = ""
+    online_url: str = ""
+    attendees: list[str] = Field(default_factory=list, description="group names or person ids")
+    board: bool = Field(False, description="this meeting receives a board pack")
+    pack_plans: list[str] = Field(default_factory=list, description="plan keys whose pack goes to it (default: all)")
+    description: str = ""
+
+
+class GovernanceConfig(_Strict):
+    organiser: str | None = Field(None, description="person id of the organiser (default: the plan secretary)")
+    meetings: list[MeetingConfig] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- main file
+
+
+class ReminderSettings(_Strict):
+    ahead_days: list[int] = Field(default_factory=lambda: [14, 3])
+    overdue_repeat_days: int = 7
+    escalate_after_days: int = 14
+    bank_holidays: Literal["england-and-wales", "scotland", "northern-ireland", "none"] = "england-and-wales"
+    no_due_date_monthly: bool = True
+
+
+class PackSettings(_Strict):
+    working_days_before: int = 5
+    recipients: list[str] = Field(default_factory=list, description="extra email addresses")
+    max_attachment_mb: float = 15.0
+    stale_after_days: int = 30
+
+
+class PlanConfig(_Strict):
+    key: str
+    title: str = ""
+    partnership: str = ""
+    timezone: str = "Europe/London"
+    secretary: str | None = Field(None, description="person id of the board secretary")
+    business_manager: str | None = Field(None, description="person id: default escalation contact")
+    mailbox: str | None = Field(None, description="the plan's reply-to address")
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    pack: PackSettings = Field(default_factory=PackSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {v!r}") from None
+        return v
+
+
+class SmtpSettings(_Strict):
+    host: str = "localhost"
+    port: int = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username_env: str | None = Field(None, description="environment variable holding the user name")
+    password_env: str | None = Field(None, description="environment variable holding the password")
+    timeout: float = 30.0
+
+
+class ImapSettings(_Strict):
+    host: str = "localhost"
+    port: int = 143
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username_env: str | None = None
+    password_env: str | None = None
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    quarantine_folder: str = "Quarantine"
+
+
+class EwsSettings(_Strict):
+    server: str | None = None
+    service_endpoint: str | None = None
+    primary_smtp_address: str | None = None
+    username_env: str = "PLANWARDEN_EWS_USERNAME"
+    password_env: str = "PLANWARDEN_EWS_PASSWORD"
+
+
+class GraphSettings(_Strict):
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str = "PLANWARDEN_GRAPH_CLIENT_SECRET"
+    mailbox: str | None = Field(None, description="user id or UPN of the sending mailbox")
+    base_url: str = "https://graph.microsoft.com/v1.0"
+
+
+class MailSettings(_Strict):
+    transport: Literal["outbox", "smtp", "ews", "graph"] = "outbox"
+    from_address: str = "planwarden@localhost"
+    from_name: str = "planwarden"
+    outbox_dir: str | None = Field(None, description="default: <data_dir>/outbox")
+    inbox_dir: str | None = Field(None, description="default: <data_dir>/inbox")
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    imap: ImapSettings = Field(default_factory=ImapSettings)
+    ews: EwsSettings = Field(default_factory=EwsSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
+    max_attempts: int = 8
+
+
+class Settings(_Strict):
+    database_url: str | None = Field(None, description="default: sqlite:///<data_dir>/planwarden.db")
+    data_dir: str | None = Field(None, description="default: $PLANWARDEN_HOME or ~/.local/share/planwarden")
+    directory: str | None = Field(None, description="directory file, relative to this file")
+    governance: str | None = Field(None, description="governance calendar file, relative to this file")
+    mail: MailSettings = Field(default_factory=MailSettings)
+    plans: list[PlanConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_plans(self) -> "Settings":
+        keys = [p.key for p in self.plans]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a plan key is listed twice")
+        return self
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class Config:
+    """The loaded settings with paths resolved: what the rest of the code uses."""
+
+    def __init__(self, settings: Settings, directory: DirectoryConfig, governance: GovernanceConfig,
+                 source: Path | None) -> None:
+        self.settings = settings
+        self.directory = directory
+        self.governance = governance
+        self.source = source
+        base = source.parent if source else Path.cwd()
+        self.data_dir = _data_dir(settings, base)
+        self.database_url = os.environ.get(DATABASE_ENV) or settings.database_url or (
+            f"sqlite:///{self.data_dir / 'planwarden.db'}")
+
+    def plan(self, key: str | None) -> PlanConfig:
+        """The plan's settings; an unconfigured plan key gets the defaults."""
+        for p in self.settings.plans:
+            if key is None or p.key == key:
+                return p
+        return PlanConfig(key=key or "default")
+
+    @property
+    def mail(self) -> MailSettings:
+        return self.settings.mail
+
+    def mail_dir(self, which: Literal["outbox", "inbox"]) -> Path:
+        configured = self.mail.outbox_dir if which == "outbox" else self.mail.inbox_dir
+        base = self.source.parent if self.source else Path.cwd()
+        return _resolve(configured, base) if configured else self.data_dir / which
+
+
+def _resolve(value: str, base: Path) -> Path:
+    p = Path(os.path.expanduser(value))
+    return p if p.is_absolute() else base / p
+
+
+def _data_dir(settings: Settings, base: Path) -> Path:
+    if os.environ.get(HOME_ENV):
+        return Path(os.environ[HOME_ENV])
+    if settings.data_dir:
+        return _resolve(settings.data_dir, base)
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(xdg) / "planwarden"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(str(path), "-", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "-", "not UTF-8 text") from None
+
+
+def _validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "-"
+        reason = "unknown key (misspelt?)" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(str(path), key, reason) from None
+
+
+def config_path() -> Path | None:
+    """The settings file in use: $PLANWARDEN_CONFIG, else config/planwarden.toml if present."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate everything; raise ConfigError on the first mistake."""
+    path = path if path is not None else config_path()
+    if path is None:
+        return Config(Settings(), DirectoryConfig(), GovernanceConfig(), None)
+    settings: Settings = _validate(Settings, _read_toml(path), path)
+    directory = _load_part(settings.directory, path, DirectoryConfig)
+    governance = _load_part(settings.governance, path, GovernanceConfig)
+    _cross_check(settings, directory, path)
+    return Config(settings, directory, governance, path)
+
+
+def _load_part(name: str | None, main: Path, model: type[BaseModel]) -> Any:
+    if not name:
+        return model()
+    part = _resolve(name, main.parent)
+    return _validate(model, _read_toml(part), part)
+
+
+def _cross_check(settings: Settings, directory: DirectoryConfig, path: Path) -> None:
+    ids = {p.id for p in directory.people}
+    for i, plan in enumerate(settings.plans):
+        for key in ("secretary", "business_manager"):
+            value = getattr(plan, key)
+            if value and value not in ids:
+                raise ConfigError(str(path), f"plans.{i}.{key}", f"unknown person id {value!r} (not in the directory)")
