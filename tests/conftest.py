@@ -13,7 +13,16 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import tempfile
+
 import pytest
+
+# Prefect reads these at import: an explicit home, no analytics (no network here), and time
+# for the local server to start on a cold machine. Set before anything imports prefect.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="planwarden-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 from planwarden import clock as clock_module
 from planwarden.clock import FixedClock
@@ -105,3 +114,12 @@ def jtai_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> str:
     monkeypatch.setenv("PLANWARDEN_CONFIG", str(EXAMPLE / "planwarden.toml"))
     monkeypatch.setenv("PLANWARDEN_DATABASE_URL", db_url)
     return db_url
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole session (starting one costs ~12 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
