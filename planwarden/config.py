@@ -119,10 +119,40 @@ class MeetingConfig(_Strict):
     pack_plans: list[str] = Field(default_factory=list, description="plan keys whose pack goes to it (default: all)")
     description: str = ""
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "MeetingConfig":
+        all_day = not isinstance(self.start, dt.datetime)
+        if self.end is not None:
+            if all_day == isinstance(self.end, dt.datetime):
+                raise ValueError(f"meeting {self.id!r}: start and end must both be dates or both date-times")
+            if self.end < self.start:  # type: ignore[operator]
+                raise ValueError(f"meeting {self.id!r}: ends ({self.end}) before it starts ({self.start})")
+        if self.rrule:
+            _check_rrule(self.id, self.rrule, self.start)
+        return self
+
+
+def _check_rrule(meeting_id: str, rule: str, start: dt.datetime | dt.date) -> None:
+    from dateutil.rrule import rrulestr
+
+    first = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+    try:
+        rrulestr(rule.removeprefix("RRULE:"), dtstart=first)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"meeting {meeting_id!r}: not a valid RRULE {rule!r}: {exc}") from None
+
 
 class GovernanceConfig(_Strict):
     organiser: str | None = Field(None, description="person id of the organiser (default: the plan secretary)")
     meetings: list[MeetingConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "GovernanceConfig":
+        ids = [m.id for m in self.meetings]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"meeting listed twice: {', '.join(twice)}")
+        return self
 
 
 # --------------------------------------------------------------------------- main file
