@@ -129,6 +129,11 @@ class MeetingConfig(_Strict):
                 raise ValueError(f"meeting {self.id!r}: ends ({self.end}) before it starts ({self.start})")
         if self.rrule:
             _check_rrule(self.id, self.rrule, self.start)
+        for key in self.moved:
+            try:
+                dt.date.fromisoformat(key)
+            except ValueError:
+                raise ValueError(f"meeting {self.id!r}: moved: {key!r} is not a date (YYYY-MM-DD)") from None
         return self
 
 
@@ -173,6 +178,22 @@ class PackSettings(_Strict):
     stale_after_days: int = 30
 
 
+class ScheduleSettings(_Strict):
+    """Cron expressions, in the plan's timezone, for each scheduled job."""
+
+    reminders: str = Field("0 8 * * 1-5", description="due-date check and reminders (08:00 on weekdays)")
+    replies: str = Field("*/10 * * * *", description="collect replies (every 10 minutes)")
+    board_pack: str = Field("0 7 * * *", description="build and send the pack when a board is near (daily)")
+    calendar: str = Field("30 7 * * *", description="send what changed in the governance calendar (daily)")
+
+    @field_validator("reminders", "replies", "board_pack", "calendar")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if len(v.split()) != 5:
+            raise ValueError(f"not a 5-field cron expression: {v!r}")
+        return v
+
+
 class PlanConfig(_Strict):
     key: str
     title: str = ""
@@ -183,6 +204,8 @@ class PlanConfig(_Strict):
     mailbox: str | None = Field(None, description="the plan's reply-to address")
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     pack: PackSettings = Field(default_factory=PackSettings)
+    schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    mail: "MailSettings | None" = Field(None, description="this plan's own mailbox (default: the [mail] section)")
 
     @field_validator("timezone")
     @classmethod
@@ -243,6 +266,9 @@ class MailSettings(_Strict):
     max_attempts: int = 8
 
 
+PlanConfig.model_rebuild()
+
+
 class Settings(_Strict):
     database_url: str | None = Field(None, description="default: sqlite:///<data_dir>/planwarden.db")
     data_dir: str | None = Field(None, description="default: $PLANWARDEN_HOME or ~/.local/share/planwarden")
@@ -286,6 +312,16 @@ class Config:
     @property
     def mail(self) -> MailSettings:
         return self.settings.mail
+
+    def mail_for(self, plan_key: str | None) -> MailSettings:
+        """A plan with its own mailbox uses it; others share the [mail] section."""
+        own = self.plan(plan_key).mail if plan_key else None
+        return own or self.settings.mail
+
+    @property
+    def plans(self) -> list[PlanConfig]:
+        """Configured plans, or one default plan when none is configured."""
+        return list(self.settings.plans) or [PlanConfig(key="default")]
 
     def mail_dir(self, which: Literal["outbox", "inbox"]) -> Path:
         configured = self.mail.outbox_dir if which == "outbox" else self.mail.inbox_dir
@@ -346,6 +382,8 @@ def load_config(path: Path | None = None) -> Config:
     directory = _load_part(settings.directory, path, DirectoryConfig)
     governance = _load_part(settings.governance, path, GovernanceConfig)
     _cross_check(settings, directory, path)
+    if settings.governance:
+        _check_governance(governance, directory, _resolve(settings.governance, path.parent))
     return Config(settings, directory, governance, path)
 
 
@@ -363,3 +401,18 @@ def _cross_check(settings: Settings, directory: DirectoryConfig, path: Path) -> 
             value = getattr(plan, key)
             if value and value not in ids:
                 raise ConfigError(str(path), f"plans.{i}.{key}", f"unknown person id {value!r} (not in the directory)")
+
+
+def _check_governance(governance: GovernanceConfig, directory: DirectoryConfig, path: Path) -> None:
+    """The organiser is a person; every attendee is a person id or a group's name or alias."""
+    from planwarden.directory import Directory  # directory.py imports this module
+
+    ids = {p.id for p in directory.people}
+    if governance.organiser and governance.organiser not in ids:
+        raise ConfigError(str(path), "organiser", f"unknown person id {governance.organiser!r} (not in the directory)")
+    groups = Directory(directory)
+    for i, meeting in enumerate(governance.meetings):
+        for j, name in enumerate(meeting.attendees):
+            if name not in ids and groups.group(name) is None:
+                raise ConfigError(str(path), f"meetings.{i}.attendees.{j}",
+                                  f"{name!r} is neither a person id nor a group in the directory")

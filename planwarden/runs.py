@@ -1,0 +1,46 @@
+"""A record of each scheduled job's runs, so `planwarden status` can say when each last ran.
+
+Prefect keeps its own run history, but the operator's first question ("did this
+morning's reminders go?") must be answerable from planwarden's database alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from planwarden import clock
+from planwarden.db import session_scope
+from planwarden.models import FlowRun
+
+
+@contextlib.contextmanager
+def recorded_run(database_url: str, plan_key: str, job: str) -> Iterator[dict[str, Any]]:
+    """Record the start, then the outcome, of one job run; the body fills in the summary."""
+    with session_scope(database_url) as session:
+        run = FlowRun(plan_key=plan_key, job=job, started_at=clock.now(), outcome="running", summary={})
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    summary: dict[str, Any] = {}
+    outcome = "failed"
+    try:
+        yield summary
+        outcome = "ok"
+    finally:
+        with session_scope(database_url) as session:
+            row = session.get(FlowRun, run_id)
+            if row is not None:
+                row.finished_at, row.outcome, row.summary = clock.now(), outcome, dict(summary)
+
+
+def last_runs(session: Session, plan_key: str) -> dict[str, FlowRun]:
+    """The newest run of each job for a plan."""
+    newest = (select(FlowRun.job, func.max(FlowRun.id).label("id"))
+              .where(FlowRun.plan_key == plan_key).group_by(FlowRun.job).subquery())
+    rows = session.scalars(select(FlowRun).join(newest, FlowRun.id == newest.c.id))
+    return {r.job: r for r in rows}
