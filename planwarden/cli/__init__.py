@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from planwarden.cli.common import UserError, run_handler
 
-COMMANDS = ["import_", "actions", "export", "demo", "serve", "status"]
+COMMANDS = ["import_", "actions", "export", "demo", "serve", "status", "config_reference"]
 
 
 def build_parser() -> argparse.ArgumentParser:
