@@ -149,6 +149,9 @@ def _check_rrule(meeting_id: str, rule: str, start: dt.datetime | dt.date) -> No
 
 class GovernanceConfig(_Strict):
     organiser: str | None = Field(None, description="person id of the organiser (default: the plan secretary)")
+    invites: Literal["email", "calendar-items"] = Field(
+        "email", description="email: iTIP invitations through the mail transport; calendar-items: meetings "
+                             "created in the organiser's Exchange / Microsoft 365 calendar, which sends them")
     meetings: list[MeetingConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -19,10 +19,15 @@ _SEPARATORS = re.compile(r"\s*(?:,\s*and\s+|,\s*&\s*|,|;|\s+and\s+|\s*&\s*|\s*/\
 
 
 def normalise(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive form used for matching."""
-    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-")
-    text = re.sub(r"[\s\u00a0]+", " ", text).strip().lower()
-    return text.strip(" .,:;")
+    """Case-, whitespace- and punctuation-insensitive form used for matching.
+
+    Apostrophes vanish ("Children's" = "Childrens"); any other run of punctuation or
+    whitespace counts as one space, so "Head of Safeguarding, East Cheshire Trust" =
+    "Head of Safeguarding East Cheshire Trust" and "Head of Service: Education" =
+    "Head of Service Education".
+    """
+    text = re.sub(r"['\u2018\u2019`]", "", text.lower())
+    return re.sub(r"[\W_]+", " ", text).strip()
 
 
 def tidy(text: str) -> str:
