@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from planwarden.cli.common import UserError, run_handler
 
-COMMANDS = ["import_", "actions", "export", "demo", "serve", "status", "config_reference"]
+COMMANDS = ["import_", "actions", "export", "demo", "serve", "status", "config_reference", "remind", "preview_emails", "calendar",
+            "ingest", "collect", "quarantine", "outbox", "pack"]
 
 
 def build_parser() -> argparse.ArgumentParser:

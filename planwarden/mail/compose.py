@@ -34,6 +34,7 @@ class Draft:
     headers: dict[str, str] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
     auto_generated: bool = True
+    calendar: tuple[str, bytes] | None = None  # (iTIP method, .ics bytes): an invitation
 
 
 def new_message_id(sender: str) -> str:
@@ -63,9 +64,21 @@ def build(draft: Draft, message_id: str, date: float | None = None) -> EmailMess
     msg.set_content(draft.text, cte="quoted-printable")
     if draft.html:
         msg.add_alternative(draft.html, subtype="html", cte="quoted-printable")
+    if draft.calendar:
+        _add_calendar(msg, *draft.calendar)
     for att in draft.attachments:
         msg.add_attachment(att.content, maintype=att.maintype, subtype=att.subtype, filename=att.filename)
     return msg
+
+
+def _add_calendar(msg: EmailMessage, method: str, ics: bytes) -> None:
+    """An iTIP invitation (RFC 6047): a text/calendar alternative whose ``method`` matches
+    the METHOD inside (Outlook ignores it otherwise), plus the same file as invite.ics
+    for clients that only offer attachments."""
+    text = ics.decode("utf-8")
+    msg.add_alternative(text, subtype="calendar", charset="utf-8", params={"method": method},
+                        cte="7bit" if text.isascii() else "base64")
+    msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
 
 
 def envelope_recipients(to: Sequence[str], cc: Sequence[str]) -> tuple[str, ...]:

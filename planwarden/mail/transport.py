@@ -71,3 +71,8 @@ class Mailbox(Protocol):
     def settle(self, uid: str, outcome: Literal["processed", "quarantine"]) -> None:
         """Move a message out of the way. Called only after the database commit."""
         ...
+
+
+class MailboxUnavailable(TransportUnavailable):
+    """The mailbox could not be read (server down, or it went away mid-batch). Messages
+    already yielded are intact; nothing was moved; the next run fetches the rest."""

@@ -1,0 +1,47 @@
+"""The configured transport and mailbox (``mail.transport`` in the settings file).
+
+| transport | sends with | reads replies from |
+|---|---|---|
+| outbox (default) | ``.eml`` files in ``mail_dir("outbox")`` | ``*.eml`` in ``mail_dir("inbox")`` |
+| smtp | SMTP (``mail.smtp``) | IMAP (``mail.imap``) |
+| ews | Exchange Web Services — on-premises Exchange Server only | the same mailbox |
+| graph | Microsoft Graph — Microsoft 365 / Exchange Online | the same mailbox |
+"""
+
+from __future__ import annotations
+
+from planwarden.config import Config
+from planwarden.mail.transport import Mailbox, Transport
+
+
+def transport_for(config: Config) -> Transport:
+    mail = config.mail
+    if mail.transport == "smtp":
+        from planwarden.mail.smtp import SmtpTransport
+        return SmtpTransport(mail.smtp)
+    if mail.transport == "ews":
+        from planwarden.mail.ews import EwsTransport
+        return EwsTransport(mail.ews)
+    if mail.transport == "graph":
+        from planwarden.mail.graph import GraphTransport
+        return GraphTransport(mail.graph)
+    from planwarden.mail.outbox_folder import OutboxFolderTransport
+    return OutboxFolderTransport(config.mail_dir("outbox"))
+
+
+def mailbox_for(config: Config) -> Mailbox:
+    mail = config.mail
+    if mail.transport == "smtp":
+        from planwarden.mail.imap import ImapMailbox
+        return ImapMailbox(mail.imap)
+    if mail.transport == "ews":
+        from planwarden.mail.ews import EwsMailbox
+        return EwsMailbox(mail.ews, processed_folder=mail.imap.processed_folder,
+                          quarantine_folder=mail.imap.quarantine_folder)
+    if mail.transport == "graph":
+        from planwarden.db import session_factory
+        from planwarden.mail.graph import GraphMailbox
+        return GraphMailbox(mail.graph, sessions=session_factory(config.database_url),
+                            processed_folder=mail.imap.processed_folder, quarantine_folder=mail.imap.quarantine_folder)
+    from planwarden.mail.outbox_folder import FolderMailbox
+    return FolderMailbox(config.mail_dir("inbox"))

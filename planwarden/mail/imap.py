@@ -1,0 +1,187 @@
+"""IMAP mailbox (imaplib): replies are read by UID and moved only after the database commit.
+
+- ``fetch`` lists *every* message in the folder (``UID SEARCH ALL``), oldest UID first, and
+  reads each with ``BODY.PEEK[]`` so nothing is marked read. Every message still in the
+  folder is unprocessed, because settled ones are moved out; this way a person reading the
+  shared mailbox in Outlook (which clears "unseen") cannot hide a reply from planwarden.
+- ``settle`` moves one message to the processed or quarantine folder (``UID MOVE``, or
+  ``UID COPY`` + ``\\Deleted`` + expunge where the server lacks MOVE), creating the folder
+  when missing. It is called only after the reply's effect is committed; a crash between
+  commit and move means the message is fetched again and recognised by its Message-ID.
+- If the server goes away mid-batch, the messages already yielded stay valid and
+  ``MailboxUnavailable`` is raised: the caller commits what it has; the rest comes next run.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import os
+import re
+import ssl
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from planwarden.config import ImapSettings
+from planwarden.mail.transport import Incoming, MailboxUnavailable
+
+_NETWORK = (OSError, imaplib.IMAP4.abort, EOFError)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ImapMailbox:
+    name = "imap"
+
+    def __init__(self, settings: ImapSettings, *, ssl_context: ssl.SSLContext | None = None,
+                 timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.ssl_context = ssl_context
+        self.timeout = timeout
+        self._conn: imaplib.IMAP4 | None = None
+        self._capabilities: set[str] = set()
+
+    # ------------------------------------------------------------------ connection
+
+    def _where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def _connect(self) -> imaplib.IMAP4:
+        s = self.settings
+        context = self.ssl_context or ssl.create_default_context()
+        user = os.environ.get(s.username_env) if s.username_env else None
+        password = os.environ.get(s.password_env) if s.password_env else None
+        if s.username_env and (not user or password is None):
+            raise MailboxUnavailable(f"IMAP credentials missing: set {s.username_env} and {s.password_env}")
+        try:
+            if s.security == "ssl":
+                conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(s.host, s.port, ssl_context=context, timeout=self.timeout)
+            else:
+                conn = imaplib.IMAP4(s.host, s.port, timeout=self.timeout)
+                if s.security == "starttls":
+                    conn.starttls(ssl_context=context)
+            if user:
+                conn.login(user, password or "")
+            typ, data = conn.capability()
+        except _NETWORK as exc:
+            raise MailboxUnavailable(f"cannot reach IMAP server {self._where()}: {_reason(exc)}") from None
+        except imaplib.IMAP4.error as exc:
+            raise MailboxUnavailable(f"IMAP login to {self._where()} failed: check ${s.username_env} / "
+                                     f"${s.password_env} ({type(exc).__name__})") from None
+        self._capabilities = {c.upper() for c in (data[0] or b"").decode().split()} if typ == "OK" else set()
+        return conn
+
+    def _select(self, conn: imaplib.IMAP4) -> None:
+        typ, data = conn.select(_quote(self.settings.folder))
+        if typ != "OK":
+            raise MailboxUnavailable(f"IMAP folder {self.settings.folder!r} cannot be opened: {_first(data)}")
+
+    def _open(self) -> imaplib.IMAP4:
+        if self._conn is None:
+            conn = self._connect()
+            try:
+                self._select(conn)
+            except _NETWORK as exc:
+                raise MailboxUnavailable(f"IMAP server {self._where()} went away: {_reason(exc)}") from None
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.logout()
+            except (*_NETWORK, imaplib.IMAP4.error):
+                pass
+
+    def __enter__(self) -> "ImapMailbox":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ reading
+
+    def fetch(self, limit: int = 500) -> Iterator[Incoming]:
+        conn = self._open()
+        try:
+            typ, data = conn.uid("SEARCH", None, "ALL")
+        except _NETWORK as exc:
+            self._conn = None
+            raise MailboxUnavailable(f"IMAP server {self._where()} went away: {_reason(exc)}") from None
+        uids = sorted(int(u) for u in (data[0] or b"").split()) if typ == "OK" else []
+        for count, uid in enumerate(uids[:limit]):
+            try:
+                raw = self._fetch_one(conn, uid)
+            except _NETWORK as exc:
+                self._conn = None
+                raise MailboxUnavailable(
+                    f"IMAP server {self._where()} went away after {count} of {min(len(uids), limit)} messages "
+                    f"({_reason(exc)}); nothing was moved, the rest will be fetched next run") from None
+            if raw is not None:
+                yield Incoming(uid=str(uid), raw=raw)
+
+    @staticmethod
+    def _fetch_one(conn: imaplib.IMAP4, uid: int) -> bytes | None:
+        typ, data = conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        if typ != "OK":
+            return None
+        for part in data:
+            if isinstance(part, tuple) and len(part) == 2:
+                return bytes(part[1])
+        return None  # expunged by someone else since the search
+
+    # ------------------------------------------------------------------ settling
+
+    def settle(self, uid: str, outcome: Literal["processed", "quarantine"]) -> None:
+        if outcome not in ("processed", "quarantine") or not uid.isdigit():
+            raise ValueError(f"bad settle request: {uid!r} -> {outcome!r}")
+        target = self.settings.processed_folder if outcome == "processed" else self.settings.quarantine_folder
+        for attempt in (1, 2):  # the connection may have dropped since fetch: reconnect once
+            try:
+                self._move(self._open(), uid, target)
+                return
+            except _NETWORK as exc:
+                self._conn = None
+                if attempt == 2:
+                    raise MailboxUnavailable(f"IMAP server {self._where()} went away while moving message "
+                                             f"{uid}: {_reason(exc)}") from None
+
+    def _move(self, conn: imaplib.IMAP4, uid: str, target: str) -> None:
+        self._ensure_folder(conn, target)
+        if "MOVE" in self._capabilities:
+            typ, data = conn.uid("MOVE", uid, _quote(target))
+        else:
+            typ, data = conn.uid("COPY", uid, _quote(target))
+            if typ == "OK":
+                conn.uid("STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
+                if "UIDPLUS" in self._capabilities:
+                    conn.uid("EXPUNGE", uid)
+                else:
+                    conn.expunge()
+        if typ != "OK":
+            raise MailboxUnavailable(f"IMAP could not move message {uid} to {target!r}: {_first(data)}")
+
+    @staticmethod
+    def _ensure_folder(conn: imaplib.IMAP4, folder: str) -> None:
+        typ, data = conn.list('""', _quote(folder))
+        if typ == "OK" and any(d for d in data if d):
+            return
+        typ, data = conn.create(_quote(folder))
+        if typ != "OK" and not re.search(rb"ALREADYEXISTS|exists", b" ".join(d for d in data if isinstance(d, bytes)),
+                                         re.IGNORECASE):
+            raise MailboxUnavailable(f"IMAP folder {folder!r} is missing and cannot be created: {_first(data)}")
+
+
+def _first(data: list[Any]) -> str:
+    for d in data or []:
+        if isinstance(d, bytes):
+            return d.decode("utf-8", "replace")
+    return "no reason given"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
