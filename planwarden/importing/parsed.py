@@ -61,6 +61,7 @@ class ParsedSection:
     number: str  # "1"
     title: str
     areas: list[ParsedArea] = field(default_factory=list)
+    description: str = ""  # the paragraph under the heading ("The LSCB must ensure …", seed 003)
 
 
 @dataclass
