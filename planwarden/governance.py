@@ -69,8 +69,8 @@ def occurrences(meeting: MeetingConfig, tz: str, first: dt.date, last: dt.date) 
     for day in series_dates(meeting, first - slack, last + slack):
         moved_to = meeting.moved.get(day.isoformat())
         if is_all_day(meeting):
-            start: dt.datetime | dt.date = day
-            end: dt.datetime | dt.date = day + length
+            start: dt.datetime | dt.date = moved_to.date() if moved_to else day
+            end: dt.datetime | dt.date = start + length
         else:
             local = moved_to or dt.datetime.combine(day, meeting.start.time())  # type: ignore[union-attr]
             start = local.replace(tzinfo=zone)
@@ -100,3 +100,31 @@ def next_board(governance: GovernanceConfig, tz: str, after: dt.date, plan_key: 
     found = upcoming(governance, tz, after, after + dt.timedelta(days=horizon_days), boards_only=True,
                      plan_key=plan_key)
     return found[0] if found else None
+
+
+def in_rule(meeting: MeetingConfig, day: dt.date) -> bool:
+    """Whether the series itself (first date + RRULE, not the explicit dates) falls on ``day``.
+
+    Moves and cancellations name an occurrence by its original date; one that names a
+    day the rule never produces is a config mistake worth reporting, not ignoring.
+    """
+    start_day = meeting.start if is_all_day(meeting) else meeting.start.date()  # type: ignore[union-attr]
+    if day == start_day:
+        return True
+    if not meeting.rrule or day < start_day:
+        return False
+    rule = rrulestr(meeting.rrule, dtstart=dt.datetime.combine(start_day, dt.time()))
+    return rule.after(dt.datetime.combine(day, dt.time()), inc=True) == dt.datetime.combine(day, dt.time())
+
+
+def last_day(meeting: MeetingConfig) -> dt.date | None:
+    """The last day the meeting (any occurrence, moved or extra) may fall on; None if it never ends."""
+    start_day = meeting.start if is_all_day(meeting) else meeting.start.date()  # type: ignore[union-attr]
+    days = [start_day, *meeting.dates, *(m.date() for m in meeting.moved.values())]
+    if meeting.rrule:
+        rule = rrulestr(meeting.rrule, dtstart=dt.datetime.combine(start_day, dt.time()))
+        if getattr(rule, "_count", None) is None and getattr(rule, "_until", None) is None:
+            return None
+        days.extend(d.date() for d in rule)
+    last = max(days)
+    return last + (_length(meeting) - dt.timedelta(days=1) if is_all_day(meeting) else dt.timedelta())
