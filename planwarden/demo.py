@@ -7,12 +7,15 @@ later features add theirs to ``STEPS``.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from planwarden import clock
 from planwarden.config import Config, load_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,9 +76,56 @@ def step_show(ctx: DemoContext) -> None:
     ctx.look_at.append(("the plan as a spreadsheet", out))
 
 
+DEMO_START = dt.date(2022, 12, 5)  # the plan's December 2022 update round
+REMINDER_DAYS = 15  # three weeks of weekdays, Christmas bank holidays included
+
+
+@contextlib.contextmanager
+def on_day(day: dt.date, hour: int = 8) -> Iterator[None]:
+    """Run a step as if it were ``hour`` o'clock on ``day`` in London."""
+    previous = clock.set_clock(clock.FixedClock(clock.at_local(day, "Europe/London", hour)))
+    try:
+        yield
+    finally:
+        clock.set_clock(previous)
+
+
+def step_reminders(ctx: DemoContext) -> None:
+    from planwarden.reminders.run import run_reminders
+
+    day, runs, mails = DEMO_START, 0, 0
+    while runs < REMINDER_DAYS:
+        with on_day(day):
+            done = run_reminders(ctx.config, plan_key=PLAN, today=day)
+        sent = sum(len(r.messages) for r in done)
+        if sent:
+            ctx.say(f"  {day:%a %d %b}: {sent} reminder emails")
+        mails += sent
+        runs += day.weekday() < 5
+        day += dt.timedelta(days=1)
+    ctx.results["reminder_emails"] = mails
+    ctx.results["last_reminder_day"] = day
+    ctx.look_at.append(("reminders (.eml, open in any mail program)", ctx.config.mail_dir("outbox")))
+
+
+def step_calendar(ctx: DemoContext) -> None:
+    from planwarden.calendar.service import deliver, run
+    from planwarden.db import session_scope
+
+    out = ctx.folder / "governance.ics"
+    with on_day(DEMO_START + dt.timedelta(days=9)), session_scope(ctx.config.database_url) as session:
+        result = run(session, ctx.config, send=True, out=out, feed=ctx.folder / "governance-feed.ics")
+    with on_day(DEMO_START + dt.timedelta(days=9)):
+        deliver(ctx.config)
+    ctx.say(f"  {result.events} governance events; {len(result.sent)} invitations sent")
+    ctx.look_at.append(("the governance calendar", out))
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Import the JTAI plan (seed 000)", step_import),
     ("Show the plan", step_show),
+    ("Daily reminders over three weeks of working days", step_reminders),
+    ("Governance calendar invites", step_calendar),
 ]
 
 
