@@ -18,7 +18,6 @@ from planwarden.config import Config
 from planwarden.directory import Directory
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.parsed import ParsedPlan, Warning_
-from planwarden.store import PlanWriter
 
 
 @dataclass
@@ -81,6 +80,8 @@ def _require_actions(parsed: ParsedPlan, path: Path) -> ParsedPlan:
 
 def import_file(session: Session, config: Config, path: Path, plan_key: str) -> ImportSummary:
     """Import one document into plan ``plan_key`` inside the caller's transaction."""
+    from planwarden.store import PlanWriter  # store imports importing.parsed: keep the cycle open
+
     parsed = read_document(path)
     writer = PlanWriter(session, config.plan(plan_key), Directory(config.directory),
                         actor=f"import {path.name}", source="import", source_ref=path.name)

@@ -1,0 +1,29 @@
+"""planwarden collect [--json]: replies from the configured mailbox."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from planwarden.cli.common import add_json, command, load
+
+
+def register(sub: Any) -> None:
+    p = command(sub, "collect", handle, "read owners' replies from the configured mailbox and record them")
+    p.add_argument("--limit", type=int, default=500, help="most messages to read in this run (default 500)")
+    add_json(p)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from planwarden.cli.ingest import print_results
+    from planwarden.db import session_factory
+    from planwarden.replies.collect import collect, mailbox_for
+
+    config = load()
+    report = collect(session_factory(config.database_url), config, mailbox_for(config), limit=args.limit)
+    print_results(report.results, args.json)
+    if report.error:
+        print(f"planwarden: warning: {report.error} (the rest is read next run; nothing is lost)", file=sys.stderr)
+        return 3
+    return 0
