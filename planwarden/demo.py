@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,6 +109,66 @@ def step_reminders(ctx: DemoContext) -> None:
     ctx.look_at.append(("reminders (.eml, open in any mail program)", ctx.config.mail_dir("outbox")))
 
 
+REPLY_TEXTS = [  # what owners write back, by the first ref of a reminder they received
+    "{ref} RAG: Green\n\nCompleted: agreed at the December meeting and shared with all partners on "
+    "19 December.\n\nKind regards",
+    "{ref} Amber - the work is drafted and goes to the board in January.\n\nNew date: 28 February 2023",
+]
+
+
+def _reply_eml(reminder: Any, owner: str, text: str, number: int) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"] = owner, reminder.sender
+    msg["Subject"] = f"RE: {reminder.subject}"
+    msg["Message-ID"] = f"<demo-reply-{number}@example.org>"
+    msg["In-Reply-To"] = msg["References"] = reminder.message_id
+    msg["Date"] = "Tue, 20 Dec 2022 10:1{0} +0000".format(number)
+    msg.set_content(f"{text}\n\n-----Original Message-----\nFrom: planwarden\n(the reminder)\n")
+    return msg.as_bytes()
+
+
+def _reminders(session: Any, count: int) -> list[tuple[Any, str, str]]:
+    """The first ``count`` reminders sent: (row, owner address, first ref)."""
+    from sqlalchemy import select
+
+    from planwarden.models import OutboxMessage
+
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder").order_by(OutboxMessage.id))
+    return [(row, row.to[0], row.items[0]["ref"]) for row in rows if row.to and row.items][:count]
+
+
+def step_replies(ctx: DemoContext) -> None:
+    from planwarden.db import session_factory, session_scope
+    from planwarden.mail.factory import mailbox_for
+    from planwarden.reminders.run import deliver
+    from planwarden.replies.collect import collect
+
+    inbox = ctx.config.mail_dir("inbox")
+    inbox.mkdir(parents=True, exist_ok=True)
+    with session_scope(ctx.config.database_url) as session:
+        for number, ((row, owner, ref), text) in enumerate(zip(_reminders(session, 2), REPLY_TEXTS), start=1):
+            (inbox / f"reply-{number}-{ref}.eml").write_bytes(_reply_eml(row, owner, text.format(ref=ref), number))
+    stranger = _reply_eml(_Stub(), "someone@elsewhere.example", "1.1a Green - all done!", 9)
+    (inbox / "reply-9-stranger.eml").write_bytes(stranger)
+    sessions = session_factory(ctx.config.database_url)
+    with on_day(dt.date(2022, 12, 20), hour=10):
+        report = collect(sessions, ctx.config, mailbox_for(ctx.config))
+        deliver(sessions, ctx.config)
+    for result in report.results:
+        refs = ", ".join(f"{u['ref']} {u.get('rag') or ''}".strip() for u in result.updates)
+        ctx.say(f"  {result.outcome}: {refs or result.reason}")
+    ctx.results["replies"] = report.counts()
+    ctx.look_at.append(("confirmations and the secretary's notices", ctx.config.mail_dir("outbox")))
+
+
+class _Stub:
+    """A reminder the stranger never received: nothing ties their mail to one."""
+
+    sender, subject, message_id = "jtai-plan@example.org", "Action plan [planwarden jtai 1.1a]", "<none@x>"
+
+
 def step_calendar(ctx: DemoContext) -> None:
     from planwarden.calendar.service import deliver, run
     from planwarden.db import session_scope
@@ -125,6 +186,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Import the JTAI plan (seed 000)", step_import),
     ("Show the plan", step_show),
     ("Daily reminders over three weeks of working days", step_reminders),
+    ("Owners reply by email; replies are collected and confirmed", step_replies),
     ("Governance calendar invites", step_calendar),
 ]
 

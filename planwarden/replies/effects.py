@@ -103,7 +103,7 @@ def send_confirmation(ctx: Context, applied: list[dict[str, Any]], *, note: str 
               "requested_due": dt.date.fromisoformat(a["requested_due"]) if a["requested_due"] else None}
              for a in applied]
     context = {"plan": {"key": plan.key, "title": plan.title or plan_cfg.title, "mailbox": plan_cfg.mailbox or ""},
-               "recipient": {"name": mail.sender_name or mail.sender, "email": mail.sender},
+               "recipient": {"name": _greeting_name(ctx, mail.sender, mail.sender_name), "email": mail.sender},
                "items": items, "tag": subject_tag(plan.key, [a["ref"] for a in applied]),
                "original_subject": mail.subject, "note": note, "received": ctx.now}
     rendered = render("confirmation", context)
@@ -224,3 +224,11 @@ def _tell_secretaries(ctx: Context, failed: list[tuple[str, str]]) -> None:
                       to=[secretary.email], subject=rendered.subject, text=rendered.text, html=rendered.html,
                       reply_to=plan_cfg.mailbox or None)
         enqueue(ctx.session, draft, kind="notice", dedupe_key=dedupe, plan_key=plan_key)
+
+
+def _greeting_name(ctx: Context, sender: str, display_name: str | None) -> str:
+    """The name the directory knows them by, else their display name; never a bare address."""
+    person = ctx.directory.by_email(sender)
+    if person is not None:
+        return person.name
+    return display_name or "colleague"
