@@ -33,7 +33,7 @@ LAYOUTS = {"base"}
 #: name -> a function returning a sample context for that template.
 SAMPLES: dict[str, Callable[[], dict[str, Any]]] = {}
 #: Modules that register samples with ``@sample``; imported by ``load_samples``.
-SAMPLE_MODULES: list[str] = ["planwarden.reminders.samples", "planwarden.calendar.samples", "planwarden.replies.samples"]
+SAMPLE_MODULES: list[str] = ["planwarden.reminders.samples", "planwarden.calendar.samples", "planwarden.replies.samples", "planwarden.pack.samples"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""The scheduled pack: built N working days before each board meeting, sent once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import planwarden.importing  # noqa: F401  (before store)
+from planwarden.clock import FixedClock
+from planwarden.config import load_config
+from planwarden.db import session_scope
+from planwarden.importing import import_file
+from planwarden.models import OutboxMessage
+from planwarden.pack.run import run_board_packs
+from planwarden.pack.schedule import calendar_for, due_packs, working_days_before
+
+SEED = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai" / "plan" / "000_3a816ad8139d38e0.txt"
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_working_days_before_skips_weekends_and_bank_holidays(jtai_env: str) -> None:
+    cal = calendar_for(load_config().plan("jtai"))
+    assert working_days_before(dt.date(2022, 12, 21), 5, cal) == dt.date(2022, 12, 14)
+    # Wed 4 Jan 2023: back over the New Year bank holiday (Mon 2 Jan) and Christmas (26, 27 Dec)
+    assert working_days_before(dt.date(2023, 1, 4), 3, cal) == dt.date(2022, 12, 29)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_due_only_on_and_after_the_build_day_until_the_meeting(jtai_env: str) -> None:
+    config = load_config()
+    plan_cfg = config.plan("jtai")
+    on = {d.meeting_id for d in due_packs(config, plan_cfg, dt.date(2022, 12, 14))}
+    assert "jtai-improvement-board" in on  # 21 Dec 2022, 5 working days ahead
+    assert "jtai-improvement-board" not in {d.meeting_id for d in due_packs(config, plan_cfg, dt.date(2022, 12, 13))}
+    assert "jtai-improvement-board" not in {d.meeting_id for d in due_packs(config, plan_cfg, dt.date(2022, 12, 21))}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_run_builds_and_queues_once_per_meeting(jtai_env: str, clock: FixedClock) -> None:
+    config = load_config()
+    with session_scope(jtai_env) as session:
+        import_file(session, config, SEED, "jtai")
+    first = run_board_packs(config, "jtai", dt.date(2022, 12, 14))
+    board = [r for r in first if r["meeting"] == "jtai-improvement-board"]
+    assert board and board[0]["outcome"] == "sent" and board[0]["meeting_date"] == "2022-12-21"
+    clock.advance(hours=1)
+    again = run_board_packs(config, "jtai", dt.date(2022, 12, 15))
+    assert {r["meeting"]: r["outcome"] for r in again}["jtai-improvement-board"] == "already-sent"
+    with session_scope(jtai_env) as session:
+        keys = list(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "pack")))
+    assert keys.count("pack:jtai:jtai-improvement-board@2022-12-21") == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_flow_sends_the_pack_on_schedule(jtai_env: str, clock: FixedClock, prefect_harness: None) -> None:
+    from flows.board_pack import board_pack
+
+    config = load_config()
+    with session_scope(jtai_env) as session:
+        import_file(session, config, SEED, "jtai")
+    result = board_pack(plan_key="jtai", today="2022-12-14")
+    outcomes = {r["meeting"]: r["outcome"] for r in result["plans"]["jtai"]}
+    assert outcomes["jtai-improvement-board"] == "sent"
+    assert result["delivered"]["sent"] >= 1
+    with session_scope(jtai_env) as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "pack")).first()
+    assert row is not None and row.state == "sent" and row.location and Path(row.location).exists()
