@@ -11,7 +11,8 @@ from typing import Any
 
 from prefect import flow
 
-from tasks.pack import build_and_queue, deliver_outbox
+from tasks.mail import deliver_outbox
+from tasks.pack import build_and_queue
 
 
 

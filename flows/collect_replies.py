@@ -26,7 +26,7 @@ def collect_replies(plan_key: str | None = None, limit: int = 500) -> dict[str, 
         collected = collect_mailbox(limit)
         delivered = None
         if collected["applied"] or collected["ignored"]:  # confirmations, bounce notices
-            from tasks.reminders import deliver_outbox
+            from tasks.mail import deliver_outbox
             delivered = deliver_outbox()
         summary.update({k: v for k, v in collected.items() if k != "results"}, delivered=delivered)
     return {"collected": collected, "delivered": delivered}

@@ -10,7 +10,8 @@ from typing import Any
 
 from prefect import flow
 
-from tasks.reminders import compute_and_record, deliver_outbox
+from tasks.mail import deliver_outbox
+from tasks.reminders import compute_and_record
 
 DEFAULT_CRON = "0 8 * * 1-5"
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from prefect import flow
 
-from tasks.calendar import deliver_invites, sync_calendar
+from tasks.calendar import sync_calendar
+from tasks.mail import deliver_outbox
 
 
 @flow(name="governance-calendar", log_prints=False)
@@ -20,7 +21,7 @@ def governance_calendar(plan_key: str | None = None, feeds_dir: str | None = Non
     config = load_config()
     with recorded_run(config.database_url, plan_key or "", "calendar") as summary:
         result = sync_calendar(feeds_dir)
-        delivered = deliver_invites() if result["sent"] else None
+        delivered = deliver_outbox() if result["sent"] else None
         summary.update(events=result["events"], sent=len(result["sent"]), warnings=result["warnings"],
                        delivered=delivered)
     return {**result, "delivered": delivered}

@@ -56,7 +56,7 @@ def step_import(ctx: DemoContext) -> None:
     from planwarden.db import session_scope
     from planwarden.importing import import_file
 
-    with session_scope(ctx.config.database_url) as session:
+    with on_day(DEMO_START, hour=7), session_scope(ctx.config.database_url) as session:
         summary = import_file(session, ctx.config, SEED, PLAN)
     ctx.say(f"imported seed 000: {summary.created} actions, {len(summary.warnings)} warnings")
     ctx.results["import"] = summary.as_json()
@@ -77,7 +77,7 @@ def step_show(ctx: DemoContext) -> None:
     ctx.look_at.append(("the plan as a spreadsheet", out))
 
 
-DEMO_START = dt.date(2022, 12, 5)  # the plan's December 2022 update round
+DEMO_START = dt.date(2022, 12, 14)  # the plan's December 2022 update ("Date of progress updates")
 REMINDER_DAYS = 15  # three weeks of weekdays, Christmas bank holidays included
 
 
@@ -169,14 +169,34 @@ class _Stub:
     sender, subject, message_id = "jtai-plan@example.org", "Action plan [planwarden jtai 1.1a]", "<none@x>"
 
 
+def step_pack(ctx: DemoContext) -> None:
+    from planwarden.db import session_scope
+    from planwarden.mail.factory import deliver_queued
+    from planwarden.pack import build as pack_build
+    from planwarden.pack import deliver
+
+    with on_day(dt.date(2023, 1, 3), hour=9), session_scope(ctx.config.database_url) as session:
+        request = pack_build.request_for(session, ctx.config, PLAN, pack_build.parse_month("2022-12"))
+        built = pack_build.build(session, ctx.config, request)
+        sent = deliver.send(session, ctx.config, built)
+    with on_day(dt.date(2023, 1, 3), hour=9):
+        deliver_queued(ctx.config)
+    pdf, docx = pack_build.export(built, ctx.folder / "pack")
+    counts = built.as_json()["counts"]
+    ctx.say(f"  December 2022 pack: {counts['green']} green, {counts['amber']} amber, {counts['red']} red; "
+            f"sent to {', '.join(sent.to)}")
+    ctx.look_at.append(("the December 2022 board pack (PDF)", pdf))
+    ctx.look_at.append(("the same pack in Word", docx))
+
+
 def step_calendar(ctx: DemoContext) -> None:
     from planwarden.calendar.service import deliver, run
     from planwarden.db import session_scope
 
     out = ctx.folder / "governance.ics"
-    with on_day(DEMO_START + dt.timedelta(days=9)), session_scope(ctx.config.database_url) as session:
+    with on_day(DEMO_START), session_scope(ctx.config.database_url) as session:
         result = run(session, ctx.config, send=True, out=out, feed=ctx.folder / "governance-feed.ics")
-    with on_day(DEMO_START + dt.timedelta(days=9)):
+    with on_day(DEMO_START):
         deliver(ctx.config)
     ctx.say(f"  {result.events} governance events; {len(result.sent)} invitations sent")
     ctx.look_at.append(("the governance calendar", out))
@@ -187,6 +207,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Show the plan", step_show),
     ("Daily reminders over three weeks of working days", step_reminders),
     ("Owners reply by email; replies are collected and confirmed", step_replies),
+    ("The December 2022 board pack, built and sent to the secretary", step_pack),
     ("Governance calendar invites", step_calendar),
 ]
 

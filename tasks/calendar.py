@@ -25,12 +25,3 @@ def sync_calendar(feeds_dir: str | None = None) -> dict[str, Any]:
     data = result.json()
     data["owners"] = len(owners)
     return data
-
-
-@task(retries=2, retry_delay_seconds=60, name="calendar-deliver")
-def deliver_invites() -> dict[str, Any] | None:
-    """Hand the queued invitations (and anything else due) to the mail transport."""
-    from planwarden.calendar.service import deliver
-    from planwarden.config import load_config
-
-    return deliver(load_config())

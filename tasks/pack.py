@@ -13,6 +13,7 @@ from typing import Any
 from prefect import task
 
 
+
 @task(retries=2, retry_delay_seconds=[60, 300], name="board-pack-build-and-queue")
 def build_and_queue(plan_key: str, today: str | None = None) -> list[dict[str, Any]]:
     """Packs due today for one plan: built, stored and queued for the secretary."""
@@ -21,14 +22,3 @@ def build_and_queue(plan_key: str, today: str | None = None) -> list[dict[str, A
 
     day = dt.date.fromisoformat(today) if today else None
     return run_board_packs(load_config(), plan_key, day)
-
-
-@task(retries=3, retry_delay_seconds=[30, 120, 600], name="board-pack-deliver")
-def deliver_outbox(batch_size: int = 200) -> dict[str, Any]:
-    """Hand queued mail (the packs among it) to the configured transport."""
-    from planwarden.config import load_config
-    from planwarden.pack.run import deliver_queued
-
-    stats = deliver_queued(load_config(), batch_size)
-    return {"sent": stats.sent, "retried": stats.retried, "failed": stats.failed, "deferred": stats.deferred,
-            "unavailable": stats.unavailable}

@@ -14,6 +14,7 @@ from typing import Any
 from prefect import task
 
 
+
 @task(retries=2, retry_delay_seconds=[60, 300], name="reminders-compute-and-record")
 def compute_and_record(plan_key: str, today: str | None = None) -> dict[str, Any]:
     """Decide today's reminders for one plan, then log and queue them in one transaction."""
@@ -27,16 +28,3 @@ def compute_and_record(plan_key: str, today: str | None = None) -> dict[str, Any
     return {"plan": plan_key, "today": run.today.isoformat(), "working_day": run.working_day,
             "reminders": len(run.reminders), "messages": len(run.messages), "overlaps": run.conflicts,
             "items": sorted({(i["ref"], i["kind"]) for m in run.messages for i in m.items})}
-
-
-@task(retries=3, retry_delay_seconds=[30, 120, 600], name="reminders-deliver")
-def deliver_outbox(batch_size: int = 200) -> dict[str, Any]:
-    """Hand everything queued to the configured transport, ``batch_size`` per connection."""
-    from planwarden.config import load_config
-    from planwarden.db import session_factory
-    from planwarden.reminders.run import deliver
-
-    config = load_config()
-    stats = deliver(session_factory(config.database_url), config, batch_size=batch_size)
-    return {"sent": stats.sent, "retried": stats.retried, "failed": stats.failed, "deferred": stats.deferred,
-            "unavailable": stats.unavailable}

@@ -158,32 +158,13 @@ def repeats_text(e: PlannedEvent) -> str:
     return text
 
 
-def deliver(config: Config) -> dict[str, Any] | None:
-    """Hand queued mail to the configured transport, if the mail feature provides one."""
-    from planwarden.db import session_factory
-    try:
-        from planwarden.mail.delivery import deliver_pending
-    except ImportError:
-        return None
-    transport = _transport(config)
-    if transport is None:
-        return None
-    stats = deliver_pending(session_factory(config.database_url), transport, max_attempts=config.mail.max_attempts)
-    return {"transport": getattr(transport, "name", type(transport).__name__),
-            "results": len(getattr(stats, "results", []) or [])}
+def deliver(config: Config) -> dict[str, Any]:
+    """Hand queued mail (the invites among it) to the configured transport."""
+    from planwarden.mail.factory import deliver_queued, transport_for
 
-
-def _transport(config: Config) -> Any:
-    try:
-        from planwarden.mail.factory import transport_for  # type: ignore[import-not-found]
-    except ImportError:
-        transport_for = None
-    if transport_for is not None:
-        return transport_for(config)
-    if config.mail.transport == "outbox":
-        from planwarden.mail.outbox_folder import OutboxFolderTransport
-        return OutboxFolderTransport(config.mail_dir("outbox"))
-    return None
+    transport = transport_for(config)
+    stats = deliver_queued(config, transport=transport)
+    return {"transport": transport.name, "results": len(stats.results)}
 
 
 def observed_versions(observed: Observed) -> list[tuple[PlannedEvent, int, dt.datetime]]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from planwarden.cli.common import add_json, command, load
+from planwarden.cli.common import add_json, command, deliver_now, load
 
 
 def register(sub: Any) -> None:
@@ -22,6 +22,7 @@ def handle(args: argparse.Namespace) -> int:
 
     config = load()
     report = collect(session_factory(config.database_url), config, mailbox_for(config), limit=args.limit)
+    deliver_now(config)
     print_results(report.results, args.json)
     if report.error:
         print(f"planwarden: warning: {report.error} (the rest is read next run; nothing is lost)", file=sys.stderr)

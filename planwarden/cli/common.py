@@ -40,6 +40,18 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def deliver_now(config: Any) -> None:
+    """Send what a command just queued (confirmations, a pack) instead of leaving it for
+    the next scheduled run. A mail server that is down is not an error here: the mail
+    stays queued and the next run sends it."""
+    from planwarden.mail.factory import deliver_queued
+
+    stats = deliver_queued(config)
+    if stats.unavailable:
+        print("planwarden: warning: the mail server could not be reached; the mail stays queued "
+              "and is sent on the next run", file=sys.stderr)
+
+
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 

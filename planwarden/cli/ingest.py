@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json, table
+from planwarden.cli.common import UserError, add_json, command, deliver_now, load, print_json, table
 
 
 def register(sub: Any) -> None:
@@ -32,6 +32,7 @@ def handle(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UserError(f"{path}: cannot read ({exc.strerror})") from None
         results.append(ingest_raw(sessions, config, raw, str(path)))
+    deliver_now(config)
     print_results(results, args.json)
     return 0
 

@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+from planwarden.cli.common import UserError, add_json, command, deliver_now, load, print_json
 
 
 def register(sub: Any) -> None:
@@ -62,6 +62,8 @@ def handle(args: argparse.Namespace) -> int:
             result = built.as_json()
     except PackError as exc:
         raise UserError(str(exc)) from None
+    if sent is not None:
+        deliver_now(config)
     if args.out:
         pdf, docx = pack_build.export(built, args.out)
         result["out"] = {"pdf": str(pdf), "docx": str(docx)}

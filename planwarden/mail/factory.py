@@ -10,8 +10,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from planwarden.config import Config
 from planwarden.mail.transport import Mailbox, Transport
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from planwarden.mail.delivery import DeliveryStats
 
 
 def transport_for(config: Config) -> Transport:
@@ -45,3 +52,14 @@ def mailbox_for(config: Config) -> Mailbox:
                             processed_folder=mail.imap.processed_folder, quarantine_folder=mail.imap.quarantine_folder)
     from planwarden.mail.outbox_folder import FolderMailbox
     return FolderMailbox(config.mail_dir("inbox"))
+
+
+def deliver_queued(config: Config, *, batch_size: int = 200, transport: Transport | None = None,
+                   sessions: "sessionmaker[Session] | None" = None) -> DeliveryStats:
+    """The one delivery step: hand everything queued (reminders, confirmations, packs,
+    invites alike) to the configured transport, ``batch_size`` per connection."""
+    from planwarden.db import session_factory
+    from planwarden.mail.delivery import deliver_pending
+
+    return deliver_pending(sessions or session_factory(config.database_url), transport or transport_for(config),
+                           batch_size=batch_size, max_attempts=config.mail.max_attempts)

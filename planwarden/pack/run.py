@@ -71,9 +71,6 @@ def _next_meeting(config: Config, plan_cfg: PlanConfig, due: schedule.DuePack) -
 
 def deliver_queued(config: Config, batch_size: int = 200) -> Any:
     """Hand queued mail to the configured transport (the same step the reminders use)."""
-    from planwarden.db import session_factory
-    from planwarden.mail.delivery import deliver_pending
-    from planwarden.mail.factory import transport_for
+    from planwarden.mail.factory import deliver_queued as deliver_all
 
-    return deliver_pending(session_factory(config.database_url), transport_for(config), batch_size=batch_size,
-                           max_attempts=config.mail.max_attempts)
+    return deliver_all(config, batch_size=batch_size)

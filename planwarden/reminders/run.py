@@ -297,10 +297,9 @@ def transport_for(config: Config) -> Any:
 def deliver(sessions: sessionmaker[Session], config: Config, *, batch_size: int = 200,
             transport: Any | None = None) -> Any:
     """Hand every queued message to the transport (the separate delivery step)."""
-    from planwarden.mail.delivery import deliver_pending
+    from planwarden.mail.factory import deliver_queued
 
-    return deliver_pending(sessions, transport or transport_for(config), batch_size=batch_size,
-                           max_attempts=config.mail.max_attempts)
+    return deliver_queued(config, batch_size=batch_size, transport=transport, sessions=sessions)
 
 
 def attach_locations(sessions: sessionmaker[Session], runs: Iterable[PlanRun]) -> None:

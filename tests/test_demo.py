@@ -1,0 +1,43 @@
+"""`planwarden demo` leaves the whole loop in its folder: reminders, confirmations,
+the pack and the invites."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from planwarden.cli import main
+
+
+def _mails(folder: Path) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default)  # type: ignore[misc]
+            for p in sorted(folder.glob("*.eml"))]
+
+
+@pytest.mark.slow
+def test_demo_runs_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "[6/6]" in out and "36 green, 41 amber" in out
+    mails = _mails(folder / "data" / "outbox")
+    subjects = [str(m["Subject"]) for m in mails]
+    assert any("Reminder" in s or "overdue" in s for s in subjects)
+    assert sum("Recorded: update" in s for s in subjects) == 2  # one confirmation per applied reply
+    assert any(m.get_content_type() == "multipart/mixed" and "pack" in str(m["Subject"]).lower() for m in mails)
+    invites = [m for m in mails if any(p.get_content_type() == "text/calendar" for p in m.walk())]
+    assert invites
+    assert (folder / "pack" / "jtai-board-pack-2022-12-31.pdf").read_bytes().startswith(b"%PDF")
+    cal = Calendar.from_ical((folder / "governance.ics").read_bytes())
+    assert any("conference" in str(e.get("SUMMARY")).lower() for e in cal.walk("VEVENT"))
+    assert len(list((folder / "data" / "inbox" / "quarantine").glob("*.eml"))) == 1  # the stranger, kept whole
+
+
+def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    assert main(["demo", "--dir", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err and (tmp_path / "precious.txt").exists()
