@@ -334,9 +334,12 @@ def exceptions(session: Session, plan_key: str, now: PlanState, as_of: dt.date, 
 
 
 def awaiting_date(action: ActionState) -> UpdateState | None:
-    """The latest requested new due date not yet followed by a change of due date."""
+    """The latest requested new due date not yet decided (approved, rejected, or
+    followed by a change of due date)."""
     for u in reversed(action.updates):
         if u.requested_due is not None:
+            if u.id in action.decided_requests:
+                return None
             if action.due_changed_at is not None and action.due_changed_at >= u.at:
                 return None
             return None if action.due == u.requested_due else u

@@ -60,6 +60,7 @@ class ActionState:
     area: str | None = None
     updates: list[UpdateState] = field(default_factory=list)
     due_changed_at: dt.datetime | None = None
+    decided_requests: set[int] = field(default_factory=set)  # update ids the board has ruled on
     deleted: bool = False
 
     @property
@@ -234,6 +235,8 @@ def _apply(actions: dict[int, ActionState], moment: dt.datetime, h: History, rec
         _add_update(state, record.updates.get((h.new or {}).get("id")), moment, h.new)
     elif h.field == "deleted":
         state.deleted = bool(h.new)
+    elif h.field == "date-request" and isinstance(h.new, dict):  # planwarden.decisions
+        state.decided_requests.add(int(h.new.get("update_id", 0)))
     elif h.field in TRACKED:
         _set(state, h.field, h.new, moment)
         if h.field == "due":
@@ -272,6 +275,6 @@ def _freeze(actions: dict[int, ActionState], cutoff: dt.datetime, positions: dic
     live = [a for a in actions.values() if not a.deleted]
     copies = [ActionState(a.action_id, a.ref, positions.get(a.action_id, a.position), a.text, a.owner_text, a.due,
                           a.due_text, list(a.milestones), a.rag, a.section, a.area, list(a.updates),
-                          a.due_changed_at) for a in live]
+                          a.due_changed_at, set(a.decided_requests)) for a in live]
     copies.sort(key=lambda a: (a.position, a.ref))
     return PlanState(cutoff, copies)

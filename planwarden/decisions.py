@@ -1,0 +1,90 @@
+"""The board's decisions on requested new due dates.
+
+Owners ask for more time in their replies ("New date: 31 March 2023"); the request is
+recorded, never applied. After the board has decided, the secretary approves it (the
+due date changes, the reminder stages start again) or rejects it. Either way the
+decision goes into the history, so later packs show what was decided and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from planwarden.models import Action, Plan, ProgressUpdate
+from planwarden.store import record_change
+
+APPROVED, REJECTED = "date-approved", "date-rejected"
+
+
+class DecisionError(Exception):
+    """The request does not exist or was already decided."""
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    plan: str
+    ref: str
+    current_due: str | None
+    requested_due: str
+    author: str
+    text: str
+
+    def as_json(self) -> dict[str, object]:
+        return dict(vars(self))
+
+
+def pending(session: Session, plan_key: str | None = None) -> list[Request]:
+    """Requests no decision has been recorded for, oldest first."""
+    query = (select(ProgressUpdate).join(Action).join(Plan)
+             .where(ProgressUpdate.requested_due.is_not(None), Action.deleted_at.is_(None),
+                    ProgressUpdate.decision.not_in([APPROVED, REJECTED]))
+             .options(selectinload(ProgressUpdate.action).selectinload(Action.plan))
+             .order_by(ProgressUpdate.created_at, ProgressUpdate.id))
+    if plan_key:
+        query = query.where(Plan.key == plan_key)
+    return [_request(u) for u in session.scalars(query)]
+
+
+def _request(u: ProgressUpdate) -> Request:
+    a = u.action
+    return Request(u.id, a.plan.key, a.ref, a.due.isoformat() if a.due else None,
+                   u.requested_due.isoformat() if u.requested_due else "", u.author, u.text)
+
+
+def _open(session: Session, request_id: int) -> ProgressUpdate:
+    update = session.get(ProgressUpdate, request_id, with_for_update=True)
+    if update is None or update.requested_due is None:
+        raise DecisionError(f"no requested new date with id {request_id} (see: planwarden requests)")
+    if update.decision in (APPROVED, REJECTED):
+        raise DecisionError(f"request {request_id} was already decided: {update.decision}")
+    return update
+
+
+def approve(session: Session, request_id: int, *, by: str) -> Request:
+    """Apply the requested date: history records who decided and the change of due date."""
+    update = _open(session, request_id)
+    action, new_due = update.action, update.requested_due
+    assert new_due is not None
+    new_text = f"{new_due.day} {new_due:%B %Y}"
+    for name, old, new in (("due", action.due, new_due), ("due_text", action.due_text, new_text)):
+        record_change(session, action, name, old, new, actor=by, source="manual", source_ref=f"request {update.id}")
+    action.due, action.due_text = new_due, new_text
+    _decide(session, update, APPROVED, by, "")
+    return _request(update)
+
+
+def reject(session: Session, request_id: int, *, by: str, reason: str) -> Request:
+    update = _open(session, request_id)
+    _decide(session, update, REJECTED, by, reason)
+    return _request(update)
+
+
+def _decide(session: Session, update: ProgressUpdate, decision: str, by: str, reason: str) -> None:
+    record_change(session, update.action, "date-request", update.decision,
+                  {"update_id": update.id, "decision": decision, "requested_due": str(update.requested_due),
+                   "reason": reason}, actor=by, source="manual", source_ref=f"request {update.id}")
+    update.decision = decision
