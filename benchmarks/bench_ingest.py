@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PLANWARDEN_DATABASE_URL"] = f"sqlite:///{work / 'planwarden.db'}"
     os.environ["PLANWARDEN_HOME"] = str(work)
 
-    import planwarden.importing  # noqa: F401  (before planwarden.store)
     from planwarden.config import load_config
     from planwarden.db import session_factory
     from planwarden.mail.outbox_folder import FolderMailbox

@@ -109,7 +109,6 @@ def bench_synthetic(actions: int = 2000) -> dict[str, Any]:
     from planwarden.config import load_config
     from planwarden.db import session_scope
     from planwarden.directory import Directory
-    import planwarden.importing  # noqa: F401
     from planwarden.store import PlanWriter
 
     config = load_config()

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-import planwarden.importing  # noqa: F401  (imported before planwarden.store: see the report on the import cycle)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 

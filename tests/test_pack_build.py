@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import planwarden.importing  # noqa: F401  (before store: store -> importing -> store)
 from planwarden.clock import FixedClock
 from planwarden.config import DirectoryConfig, PlanConfig, load_config
 from planwarden.db import session_scope

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import planwarden.importing  # noqa: F401  (before store)
 from planwarden.cli import main
 from planwarden.clock import FixedClock
 from planwarden.config import load_config

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import planwarden.importing  # noqa: F401  (before store)
 from planwarden.clock import FixedClock
 from planwarden.config import load_config
 from planwarden.db import session_scope

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-import planwarden.importing  # noqa: F401  (before store: store -> importing -> store)
 from planwarden.clock import FixedClock
 from planwarden.config import DirectoryConfig, PlanConfig
 from planwarden.db import session_scope

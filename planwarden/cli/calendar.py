@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+from planwarden.cli.common import UserError, add_json, command, date_arg, load, print_json
 
 
 def register(sub: Any) -> None:
@@ -20,16 +19,10 @@ def register(sub: Any) -> None:
     p.add_argument("--plan", default=None, help="plan whose actions go into the --owners feeds")
     p.add_argument("--send", action="store_true",
                    help="queue invitations, updates and cancellations for what changed, then deliver them")
-    p.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
+    p.add_argument("--today", type=date_arg, default=None, metavar="YYYY-MM-DD",
                    help="run as if on this local date (meetings already over are not invited)")
     add_json(p)
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -50,6 +51,14 @@ def deliver_now(config: Any) -> None:
     if stats.unavailable:
         print("planwarden: warning: the mail server could not be reached; the mail stays queued "
               "and is sent on the next run", file=sys.stderr)
+
+
+def date_arg(text: str) -> dt.date:
+    """An argparse type for YYYY-MM-DD options (`--today`)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import Any
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json, table
+from planwarden.cli.common import UserError, add_json, command, date_arg, load, print_json, table
 
 
 def register(sub: Any) -> None:
     p = command(sub, "remind", handle,
                 "send today's reminders: one digest per owner (ahead, due, overdue, escalation, no due date)")
-    p.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
+    p.add_argument("--today", type=date_arg, default=None, metavar="YYYY-MM-DD",
                    help="run as if on this local date (the plan's time zone)")
     p.add_argument("--dry-run", action="store_true", help="compute and render, but record and send nothing")
     p.add_argument("--plan", default=None, help="only this plan (default: every configured plan)")
     add_json(p)
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def handle(args: argparse.Namespace) -> int:

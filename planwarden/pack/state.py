@@ -25,8 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planwarden.models import Action, Area, History, Plan, ProgressUpdate, Section
-import planwarden.importing  # noqa: F401  (loaded before store: store -> importing -> store is a cycle)
-from planwarden.store import TRACKED  # noqa: E402
+from planwarden.store import TRACKED
 
 
 class PackError(Exception):
