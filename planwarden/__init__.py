@@ -1,3 +1,7 @@
 """planwarden: keeps multi-agency safeguarding improvement plans moving."""
 
 __version__ = "0.1.0"
+
+from planwarden.log import install_redaction as _install_redaction
+
+_install_redaction()  # every process that runs planwarden code logs redacted records only

@@ -56,6 +56,32 @@ class JsonFormatter(logging.Formatter):
         return redact(json.dumps(data, default=str, ensure_ascii=False))
 
 
+_installed = False
+
+
+def install_redaction() -> None:
+    """Redact every log record as it is created, whoever handles it afterwards.
+
+    Inside flow runs Prefect's own handlers (console, API) format the records, not ours;
+    redacting at creation is what keeps addresses and secrets out of those too.
+    """
+    global _installed
+    if _installed:
+        return
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            record.msg, record.args = redact(record.getMessage()), ()
+        except Exception:  # noqa: BLE001 - a malformed log call must not break the caller
+            pass
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
 def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
     """Configure the root logger once: PLANWARDEN_LOG_LEVEL, PLANWARDEN_LOG_FORMAT=json|text."""
     level = level or os.environ.get("PLANWARDEN_LOG_LEVEL", "WARNING")

@@ -28,3 +28,10 @@ def test_secret_environment_values_never_appear(monkeypatch: pytest.MonkeyPatch)
 def test_bearer_tokens_are_redacted() -> None:
     line = redact("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi")
     assert "eyJ0" not in line and line.startswith("Authorization: ***")
+
+
+def test_records_are_redacted_for_any_handler(caplog: pytest.LogCaptureFixture) -> None:
+    """Prefect's handlers format records themselves; they must get them redacted already."""
+    with caplog.at_level(logging.INFO, logger="planwarden.test"):
+        logging.getLogger("planwarden.test").info("reminder to %s", "sam.littlewood@example.org")
+    assert "sam.littlewood" not in caplog.text and "s***@example.org" in caplog.text
