@@ -17,13 +17,14 @@ DEFAULT_CRON = "*/10 * * * *"
 
 @flow(name="collect-replies", log_prints=False)
 def collect_replies(plan_key: str | None = None, limit: int = 500) -> dict[str, Any]:
-    """One mailbox serves every plan, so ``plan_key`` only labels the run record."""
+    """Collect the plan's mailbox (its own [plans.mail], else the shared one). When plans
+    share a mailbox, each plan's run reads it: harmless, a message is recorded once."""
     from planwarden.config import load_config
     from planwarden.runs import recorded_run
 
     config = load_config()
     with recorded_run(config.database_url, plan_key or "", "replies") as summary:
-        collected = collect_mailbox(limit)
+        collected = collect_mailbox(limit, plan_key)
         delivered = None
         if collected["applied"] or collected["ignored"]:  # confirmations, bounce notices
             from tasks.mail import deliver_outbox

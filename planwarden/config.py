@@ -326,8 +326,10 @@ class Config:
         """Configured plans, or one default plan when none is configured."""
         return list(self.settings.plans) or [PlanConfig(key="default")]
 
-    def mail_dir(self, which: Literal["outbox", "inbox"]) -> Path:
-        configured = self.mail.outbox_dir if which == "outbox" else self.mail.inbox_dir
+    def mail_dir(self, which: Literal["outbox", "inbox"], mail: MailSettings | None = None) -> Path:
+        """The outbox/inbox folder of ``mail`` (default: the [mail] section)."""
+        mail = mail or self.mail
+        configured = mail.outbox_dir if which == "outbox" else mail.inbox_dir
         base = self.source.parent if self.source else Path.cwd()
         return _resolve(configured, base) if configured else self.data_dir / which
 

@@ -17,14 +17,14 @@ class MailboxTrouble(RuntimeError):
 
 
 @task(retries=2, retry_delay_seconds=[30, 120], name="replies-collect")
-def collect_mailbox(limit: int = 500) -> dict[str, Any]:
-    """Read, decide, record and settle up to ``limit`` messages from the configured mailbox."""
+def collect_mailbox(limit: int = 500, plan_key: str | None = None) -> dict[str, Any]:
+    """Read, decide, record and settle up to ``limit`` messages from the plan's mailbox."""
     from planwarden.config import load_config
     from planwarden.db import session_factory
     from planwarden.replies.collect import collect, mailbox_for
 
     config = load_config()
-    report = collect(session_factory(config.database_url), config, mailbox_for(config), limit=limit)
+    report = collect(session_factory(config.database_url), config, mailbox_for(config, plan_key), limit=limit)
     summary = report.summary()
     summary["results"] = [r.as_json() for r in report.results]
     if report.error and not report.results:

@@ -202,3 +202,17 @@ def test_config_found_in_the_default_place(tmp_path: Path) -> None:
     config = load_config()
     assert config.source == Path("config/planwarden.toml")
     assert config.plan("jtai").secretary == "pat.jones"
+
+
+def test_a_plan_with_its_own_mailbox_reads_replies_from_it(tmp_path: Path) -> None:
+    """Several plans in one service, each with its own mailbox."""
+    from planwarden.mail.factory import mailbox_for
+
+    cfg = tmp_path / "planwarden.toml"
+    cfg.write_text('[mail]\ninbox_dir = "shared-inbox"\n\n'
+                   '[[plans]]\nkey = "jtai"\n[plans.mail]\ninbox_dir = "jtai-inbox"\n\n'
+                   '[[plans]]\nkey = "cse"\n')
+    config = load_config(cfg)
+    assert mailbox_for(config, "jtai").inbox == tmp_path / "jtai-inbox"  # type: ignore[attr-defined]
+    assert mailbox_for(config, "cse").inbox == tmp_path / "shared-inbox"  # type: ignore[attr-defined]
+    assert mailbox_for(config).inbox == tmp_path / "shared-inbox"  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from planwarden.cli.common import add_json, command, deliver_now, load
 def register(sub: Any) -> None:
     p = command(sub, "collect", handle, "read owners' replies from the configured mailbox and record them")
     p.add_argument("--limit", type=int, default=500, help="most messages to read in this run (default 500)")
+    p.add_argument("--plan", default=None, help="read this plan's own mailbox ([plans.mail]); default: the shared one")
     add_json(p)
 
 
@@ -21,7 +22,7 @@ def handle(args: argparse.Namespace) -> int:
     from planwarden.replies.collect import collect, mailbox_for
 
     config = load()
-    report = collect(session_factory(config.database_url), config, mailbox_for(config), limit=args.limit)
+    report = collect(session_factory(config.database_url), config, mailbox_for(config, args.plan), limit=args.limit)
     deliver_now(config)
     print_results(report.results, args.json)
     if report.error:

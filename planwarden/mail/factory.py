@@ -36,8 +36,9 @@ def transport_for(config: Config) -> Transport:
     return OutboxFolderTransport(config.mail_dir("outbox"))
 
 
-def mailbox_for(config: Config) -> Mailbox:
-    mail = config.mail
+def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
+    """The mailbox replies are read from: the plan's own ``[plans.mail]`` when it has one."""
+    mail = config.mail_for(plan_key)
     if mail.transport == "smtp":
         from planwarden.mail.imap import ImapMailbox
         return ImapMailbox(mail.imap)
@@ -51,7 +52,7 @@ def mailbox_for(config: Config) -> Mailbox:
         return GraphMailbox(mail.graph, sessions=session_factory(config.database_url),
                             processed_folder=mail.imap.processed_folder, quarantine_folder=mail.imap.quarantine_folder)
     from planwarden.mail.outbox_folder import FolderMailbox
-    return FolderMailbox(config.mail_dir("inbox"))
+    return FolderMailbox(config.mail_dir("inbox", mail))
 
 
 def deliver_queued(config: Config, *, batch_size: int = 200, transport: Transport | None = None,

@@ -43,16 +43,11 @@ class CollectReport:
                 "error": self.error}
 
 
-def mailbox_for(config: Config) -> Mailbox:
-    """The configured mailbox (the mail package's factory; the inbox folder by default)."""
-    try:
-        from planwarden.mail.factory import mailbox_for as factory
-    except ImportError:
-        factory = None
-    if factory is not None:
-        return factory(config)
-    from planwarden.mail.outbox_folder import FolderMailbox
-    return FolderMailbox(config.mail_dir("inbox"))
+def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
+    """The plan's mailbox (its own ``[plans.mail]``, else the shared one)."""
+    from planwarden.mail.factory import mailbox_for as factory
+
+    return factory(config, plan_key)
 
 
 def collect(sessions: sessionmaker[Session], config: Config, mailbox: Mailbox, *, limit: int = 500,
