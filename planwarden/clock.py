@@ -55,9 +55,14 @@ def now() -> dt.datetime:
     return _clock.now()
 
 
+def local_date(moment: dt.datetime, tz: str = "Europe/London") -> dt.date:
+    """The date of ``moment`` in the plan's timezone (a UTC date is wrong after 23:00 in BST)."""
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
 def today(tz: str = "Europe/London") -> dt.date:
-    """Today's date in the plan's timezone (a UTC date is wrong after 23:00 in BST)."""
-    return _clock.now().astimezone(ZoneInfo(tz)).date()
+    """Today's date in the plan's timezone."""
+    return local_date(_clock.now(), tz)
 
 
 def at_local(day: dt.date, tz: str = "Europe/London", hour: int = 8) -> dt.datetime:

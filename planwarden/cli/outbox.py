@@ -27,11 +27,9 @@ def handle(args: argparse.Namespace) -> int:
     sessions = session_factory(config.database_url)
     delivered: dict[str, Any] | None = None
     if args.deliver:
-        from planwarden.mail.delivery import deliver_pending
-        from planwarden.mail.factory import transport_for
+        from planwarden.mail.factory import deliver_queued
 
-        stats = deliver_pending(sessions, transport_for(config), limit=args.limit,
-                                max_attempts=config.mail.max_attempts)
+        stats = deliver_queued(config, limit=args.limit, sessions=sessions)
         delivered = {"transport": config.mail.transport, "sent": stats.sent, "retried": stats.retried,
                      "failed": stats.failed, "deferred": stats.deferred, "unavailable": stats.unavailable}
     report = _report(sessions)

@@ -42,6 +42,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden import clock
+from planwarden.log import redact
 from planwarden.mail.compose import envelope_recipients
 from planwarden.mail.transport import Delivery, OutgoingMail, Transport, TransportUnavailable
 from planwarden.models import OutboxMessage
@@ -52,7 +53,6 @@ LEASE = dt.timedelta(minutes=10)
 FIRST_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=1)
 DUE_STATES = ("queued", "retry")
-_ADDRESS = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _RETRY_AFTER = re.compile(r"retry[- ]after[=: ]\s*(\d+)", re.IGNORECASE)
 
 
@@ -64,11 +64,6 @@ class DeliveryStats:
     results: dict[int, Delivery] = field(default_factory=dict)
     deferred: int = 0  # claimed rows put back untouched because the transport was unavailable
     unavailable: str | None = None  # why the run stopped early, when it did
-
-
-def redact(text: str) -> str:
-    """Email addresses in ``text`` shortened to ``p***@example.org`` for log lines."""
-    return _ADDRESS.sub(r"\1***@\2", text)
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -55,7 +55,8 @@ def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
     return FolderMailbox(config.mail_dir("inbox", mail))
 
 
-def deliver_queued(config: Config, *, batch_size: int = 200, transport: Transport | None = None,
+def deliver_queued(config: Config, *, batch_size: int = 200, limit: int | None = None,
+                   transport: Transport | None = None,
                    sessions: "sessionmaker[Session] | None" = None) -> DeliveryStats:
     """The one delivery step: hand everything queued (reminders, confirmations, packs,
     invites alike) to the configured transport, ``batch_size`` per connection."""
@@ -63,4 +64,4 @@ def deliver_queued(config: Config, *, batch_size: int = 200, transport: Transpor
     from planwarden.mail.delivery import deliver_pending
 
     return deliver_pending(sessions or session_factory(config.database_url), transport or transport_for(config),
-                           batch_size=batch_size, max_attempts=config.mail.max_attempts)
+                           batch_size=batch_size, limit=limit, max_attempts=config.mail.max_attempts)

@@ -17,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planwarden.config import Config, PlanConfig
+from planwarden.clock import local_date
 from planwarden.governance import Occurrence, upcoming
 from planwarden.models import ImportRun
 from planwarden.pack import sources
 from planwarden.pack.state import (ActionState, AreaInfo, PackError, PlanRecord, PlanState, UpdateState, day_end,
-                                   local_date, states_at)
+                                   states_at)
 
 RAGS = ("red", "amber", "green", None)
 TREND_MONTHS = 6

@@ -123,9 +123,6 @@ def day_start(day: dt.date, tz: str) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), ZoneInfo(tz)).astimezone(dt.timezone.utc)
 
 
-def local_date(moment: dt.datetime, tz: str) -> dt.date:
-    return moment.astimezone(ZoneInfo(tz)).date()
-
 
 def load_record(session: Session, plan_key: str) -> PlanRecord:
     """Read the plan's history, updates and structure in a few queries."""

@@ -32,6 +32,7 @@ from planwarden.config import Config, PlanConfig
 from planwarden.directory import Directory
 from planwarden.emails import render
 from planwarden.mail.compose import Draft, new_message_id
+from planwarden.mail.delivery import unreported_failures
 from planwarden.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.reminders.digest import (ActionInfo, Digest, Failure, LastUpdate, PersonState, Recipient, Router,
                                          build_digests, digest_context, valid_email)
@@ -167,14 +168,6 @@ def _failure(row: OutboxMessage) -> Failure:
     return Failure(row.id, list(row.to or []), row.subject, reason or row.state)
 
 
-def unreported_failures(session: Session, plan_key: str) -> list[OutboxMessage]:
-    try:
-        from planwarden.mail.delivery import unreported_failures as find
-    except ImportError:  # pragma: no cover - delivery not installed
-        return []
-    return find(session, plan_key)
-
-
 # --------------------------------------------------------------------------- computing
 
 
@@ -286,12 +279,6 @@ def remind_plan(sessions: sessionmaker[Session], config: Config, plan_cfg: PlanC
 
 
 # --------------------------------------------------------------------------- delivering
-
-
-def transport_for(config: Config) -> Any:
-    from planwarden.mail.factory import transport_for as factory
-
-    return factory(config)
 
 
 def deliver(sessions: sessionmaker[Session], config: Config, *, batch_size: int = 200,

@@ -178,5 +178,6 @@ class SenderCheck:
 
 
 def today_for(action: Action, now: dt.datetime) -> dt.date:
-    from zoneinfo import ZoneInfo
-    return now.astimezone(ZoneInfo(action.plan.timezone or "Europe/London")).date()
+    from planwarden.clock import local_date
+
+    return local_date(now, action.plan.timezone or "Europe/London")
