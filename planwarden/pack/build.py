@@ -13,8 +13,11 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +30,7 @@ from planwarden.pack.models import PackSnapshot
 from planwarden.pack.state import PackError, day_end, load_record
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,27 +86,44 @@ def prepare(session: Session, config: Config, request: PackRequest) -> PackData:
     return compute(session, config, load_record(session, request.plan_key), request)
 
 
-PARALLEL_FROM = 300  # actions: below this a second process costs more than it saves
-
-
 def render(data: PackData) -> tuple[bytes, bytes]:
     """Both documents; slow, so done outside any transaction by the scheduled flow.
 
-    A large plan's Word document is written in a second process while this one lays
-    out the PDF (both are CPU-bound; threads would take turns).
+    A big plan's parts and its Word document are laid out in worker processes, one
+    per core (the work is CPU-bound; threads would take turns), biggest first.
     """
-    from planwarden.pack.render import render_html, render_pdf
+    from planwarden.pack.parts import parallel
+    from planwarden.pack.render import render_pdf
     from planwarden.pack.word import render_docx
 
-    if data.counts.total < PARALLEL_FROM:
-        return render_pdf(render_html(data), data.cutoff), render_docx(data)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    ways = min(os.cpu_count() or 1, MAX_WORKERS) if parallel(data) else 1
+    with _pool(ways) as pool:
         docx = pool.submit(render_docx, data)
-        pdf = render_pdf(render_html(data), data.cutoff)
+        pdf = render_pdf(data, pool)
         return pdf, docx.result()
+
+
+MAX_WORKERS = 4  # each holds WeasyPrint and one part (~300 MB at most)
+
+
+def _pool(ways: int) -> Executor:
+    if ways == 1:
+        return InProcess()
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=ways, mp_context=multiprocessing.get_context("spawn"))
+
+
+class InProcess(Executor):
+    """An executor that runs each call at once, here: a small pack needs no workers."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # delivered through the future, as a pool would
+            future.set_exception(exc)
+        return future
 
 
 def store(session: Session, config: Config, request: PackRequest, data: PackData, pdf: bytes,

@@ -25,6 +25,7 @@ from planwarden.pack.state import (ActionState, AreaInfo, PackError, PlanRecord,
                                    states_at)
 
 RAGS = ("red", "amber", "green", None)
+GROUP_STALE_OVER = 40  # a longer "no update" list is shown per owner: a board reads 40 rows, not 1,600
 TREND_MONTHS = 6
 GOVERNANCE_DAYS = 92
 
@@ -127,6 +128,28 @@ class Changes:
     new_updates: list[Flagged] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class OwnerGroup:
+    """Actions of one owner text in a long exception list."""
+
+    owner: str
+    refs: tuple[str, ...]
+    oldest: dt.date | None  # the oldest last update among them; None when one has never been updated
+
+
+def by_owner(flagged: list[Flagged]) -> list[OwnerGroup]:
+    """Flagged actions per owner, most actions first (then by name), refs in plan order."""
+    refs: dict[str, list[str]] = defaultdict(list)
+    dates: dict[str, list[dt.date | None]] = defaultdict(list)
+    for f in flagged:
+        owner = f.action.owner_text or "(no owner)"
+        refs[owner].append(f.action.ref)
+        dates[owner].append(f.update.date if f.update else None)
+    groups = [OwnerGroup(o, tuple(r), None if None in dates[o] else min(d for d in dates[o] if d))
+              for o, r in refs.items()]
+    return sorted(groups, key=lambda g: (-len(g.refs), g.owner.casefold()))
+
+
 @dataclass
 class Exceptions:
     overdue: list[Flagged] = field(default_factory=list)
@@ -138,6 +161,11 @@ class Exceptions:
     @property
     def total(self) -> int:
         return len(self.overdue) + len(self.red) + len(self.stale) + len(self.requested_dates) + len(self.quarantined)
+
+    @property
+    def stale_by_owner(self) -> list[OwnerGroup] | None:
+        """The "no update" list per owner when it is too long to read action by action."""
+        return by_owner(self.stale) if len(self.stale) > GROUP_STALE_OVER else None
 
 
 @dataclass
