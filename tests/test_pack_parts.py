@@ -8,6 +8,7 @@ the same bytes whether the parts are laid out here or in worker processes.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import multiprocessing
 import re
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from docx import Document
 
 from planwarden.clock import FixedClock
 from planwarden.config import DirectoryConfig, PlanConfig, load_config
@@ -27,6 +29,7 @@ from planwarden.pack import parts
 from planwarden.pack.build import InProcess, prepare, request_for
 from planwarden.pack.compute import PackData
 from planwarden.pack.render import render_pdf
+from planwarden.pack.word import render_docx
 from planwarden.store import PlanWriter
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
@@ -144,3 +147,5 @@ def test_a_long_no_update_list_is_shown_per_owner(sqlite_url: str, clock: FixedC
     text = "\n".join(page_texts(pdf))
     assert "48 open actions have had no update for 30 days" in text
     assert re.search(r"Owner 0\s+12\s+1\.1a, 1\.1e", text)
+    table = next(t for t in Document(io.BytesIO(render_docx(data))).tables if t.rows[0].cells[0].text == "Owner")
+    assert [c.text for c in table.rows[1].cells][:2] == ["Owner 0", "12"]

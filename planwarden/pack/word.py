@@ -306,7 +306,15 @@ def _exceptions(doc: Doc, pack: PackData) -> None:
     doc.add_heading("Red", level=2)  # type: ignore[attr-defined]
     _flagged(doc, e.red, "", "No action is rated red.")
     doc.add_heading(f"No update for {pack.stale_days} days", level=2)  # type: ignore[attr-defined]
-    _flagged(doc, e.stale, "Last update", "Every open action has a recent update.")
+    grouped = e.stale_by_owner
+    if grouped:
+        doc.add_paragraph(f"{len(e.stale)} open actions have had no update for {pack.stale_days} days. They are "  # type: ignore[attr-defined]
+                          "listed by owner; each action's text and history is in the full plan.")
+        _table(doc, ["Owner", "Actions", "Refs", "Oldest last update"],
+               [[g.owner, str(len(g.refs)), ", ".join(g.refs), short_date(g.oldest) if g.oldest else "never updated"]
+                for g in grouped], [40, 16, 96, 28])
+    else:
+        _flagged(doc, e.stale, "Last update", "Every open action has a recent update.")
     doc.add_heading("New due dates awaiting the board", level=2)  # type: ignore[attr-defined]
     if e.requested_dates:
         _table(doc, ["Ref", "Action", "Due now", "Asked for", "Reason given"],
