@@ -149,3 +149,16 @@ def test_a_long_no_update_list_is_shown_per_owner(sqlite_url: str, clock: FixedC
     assert re.search(r"Owner 0\s+12\s+1\.1a, 1\.1e", text)
     table = next(t for t in Document(io.BytesIO(render_docx(data))).tables if t.rows[0].cells[0].text == "Owner")
     assert [c.text for c in table.rows[1].cells][:2] == ["Owner 0", "12"]
+
+
+def test_a_contents_longer_than_a_page_still_gives_the_right_numbers(sqlite_url: str, clock: FixedClock,
+                                                                    tmp_path: Path) -> None:
+    data = pack_for(sqlite_url, plan(sections=70, areas=1, per_area=1))
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(render_pdf(data, InProcess()))
+    pages = page_texts(pdf)
+    assert "Contents" in pages[1] and "Section 70 title" in pages[2]  # two pages of contents
+    listed = dict(re.findall(r"(Section \d+ title|\d\. Executive summary)[ .]+(\d+)\s*$", pages[1] + pages[2], re.M))
+    assert listed["1. Executive summary"] == "4" and "1. Executive summary" in pages[3]
+    assert "70. Section 70 title" in pages[int(listed["Section 70 title"]) - 1]
+    assert f"Page 2 of {len(pages)}" in pages[1] and f"Page 4 of {len(pages)}" in pages[3]

@@ -88,15 +88,15 @@ def figures(pack: PackData) -> dict[str, str]:
 
 
 def parts_html(pack: PackData, parts: list[Part], contents: Contents = Contents(),
-               charts_: Mapping[str, str] | None = None) -> str:
+               drawn: Mapping[str, str] | None = None) -> str:
     """Some parts as one HTML document (each part from a new page)."""
-    context = {**_context(pack), **(charts_ or {}), "parts": parts, "toc": contents}
+    context = {**_context(pack), **(drawn or {}), "parts": parts, "toc": contents}
     return environment().get_template("pack/document.html").render(context)
 
 
 def render_html(pack: PackData) -> str:
     """The whole pack as one HTML document (CSS inline so the file stands alone)."""
-    return parts_html(pack, [COVER, *body_parts(pack)], charts_=figures(pack))
+    return parts_html(pack, [COVER, *body_parts(pack)], drawn=figures(pack))
 
 
 def furniture_html(pack: PackData) -> str:
@@ -118,7 +118,7 @@ def render_pdf(pack: PackData, pool: Executor) -> bytes:
     moment, drawn = pack.cutoff, figures(pack)
     groups = batches(body_parts(pack), CHUNK_WEIGHT if parallel(pack) else SERIAL_BUDGET)
     furniture = pool.submit(lay_out, furniture_html(pack), moment)
-    pending = {id(g): pool.submit(lay_out, parts_html(pack, g, charts_=drawn), moment,
+    pending = {id(g): pool.submit(lay_out, parts_html(pack, g, drawn=drawn), moment,
                                   frozenset(a for p in g for a in p.anchors))
                for g in sorted(groups, key=lambda g: -sum(p.weight for p in g))}
     laid = [pending[id(g)].result() for g in groups]
