@@ -89,8 +89,8 @@ def prepare(session: Session, config: Config, request: PackRequest) -> PackData:
 def render(data: PackData) -> tuple[bytes, bytes]:
     """Both documents; slow, so done outside any transaction by the scheduled flow.
 
-    A big plan's parts and its Word document are laid out in worker processes, one
-    per core (the work is CPU-bound; threads would take turns), biggest first.
+    A big plan's parts and its Word document are laid out in worker processes (the
+    work is CPU-bound; threads would take turns), biggest first.
     """
     from planwarden.pack.parts import parallel
     from planwarden.pack.render import render_pdf
@@ -103,7 +103,7 @@ def render(data: PackData) -> tuple[bytes, bytes]:
         return pdf, docx.result()
 
 
-MAX_WORKERS = 4  # each holds WeasyPrint and one part (~300 MB at most)
+MAX_WORKERS = 2  # each holds WeasyPrint and one part (~270 MB): two keep a 2,000-action pack within 1 GB
 
 
 def _pool(ways: int) -> Executor:
