@@ -22,17 +22,12 @@ from planwarden.cli import main
 from planwarden.clock import FixedClock
 from planwarden.db import session_scope
 from planwarden.models import OutboxMessage
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from servers import free_port
 
 
 @pytest.fixture
 def radicale(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     storage = tmp_path / "radicale"
     proc = subprocess.Popen(
         [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}", "--auth-type", "none",

@@ -16,14 +16,9 @@ import pytest
 from planwarden.config import ImapSettings
 from planwarden.mail.imap import ImapMailbox
 from planwarden.mail.transport import MailboxUnavailable
+from servers import free_port
 
 PYMAP = Path(sys.executable).with_name("pymap")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Pymap:

@@ -7,7 +7,6 @@ import datetime as dt
 import email
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -31,14 +30,9 @@ from planwarden.mail.outbox import enqueue
 from planwarden.mail.smtp import SmtpTransport
 from planwarden.mail.transport import OutgoingMail, TransportUnavailable
 from planwarden.models import OutboxMessage
+from servers import free_port
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Recorder:

@@ -10,14 +10,16 @@ reader sees, except where a very large section is cut: its next part starts with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from planwarden.pack.compute import AreaBlock, PackData, SectionBlock
 from planwarden.pack.state import ActionState
 
 PARALLEL_FROM = 300  # actions: below this, starting worker processes costs more than it saves
 CHUNK_WEIGHT = 600  # about 200 actions with two updates each: some 60 pages, 5 s of layout
+T = TypeVar("T")
 FRONT_ANCHORS = ("exceptions", "due-next", "not-updated", "governance", "data-quality")
 
 
@@ -32,7 +34,7 @@ class Piece:
 
     @property
     def weight(self) -> int:
-        return max(1, sum(action_weight(a) for block, _ in self.areas for a in block.actions))
+        return max(1, sum(_actions_weight(block.actions) for block, _ in self.areas))
 
 
 @dataclass(frozen=True)
@@ -70,31 +72,36 @@ def body_parts(pack: PackData) -> list[Part]:
             Part("key", "pack/parts/key.html", ("key",), 1)]
 
 
+def runs(items: Iterable[T], weight: Callable[[T], int], budget: int) -> list[list[T]]:
+    """Consecutive items in runs weighing at most ``budget`` (an item heavier than that
+    makes a run of its own); no items, one empty run (an empty plan, section or area
+    is still shown, with a line saying so)."""
+    out: list[list[T]] = []
+    total = 0
+    for item in items:
+        if out and total + weight(item) <= budget:
+            out[-1].append(item)
+            total += weight(item)
+        else:
+            out.append([item])
+            total = weight(item)
+    return out or [[]]
+
+
 def batches(parts: list[Part], budget: int) -> list[list[Part]]:
     """Consecutive parts laid out together up to ``budget``: each WeasyPrint document
     has a fixed cost (stylesheets, fonts), worth paying only where it buys parallelism
     or bounds memory."""
-    out: list[list[Part]] = []
-    for part in parts:
-        if out and sum(p.weight for p in out[-1]) + part.weight <= budget:
-            out[-1].append(part)
-        else:
-            out.append([part])
-    return out
+    return runs(parts, lambda p: p.weight, budget)
 
 
 def plan_parts(pack: PackData) -> list[Part]:
     """The full plan in parts of about CHUNK_WEIGHT; whole sections where they fit."""
-    groups: list[list[Piece]] = [[]]
-    for number, section in enumerate(pack.sections, start=1):
-        for piece in section_pieces(number, section):
-            current = groups[-1]
-            if current and sum(p.weight for p in current) + piece.weight > CHUNK_WEIGHT:
-                groups.append(current := [])
-            current.append(piece)
-    return [Part(f"plan-{i}", "pack/parts/plan.html", _plan_anchors(i, pieces), sum(p.weight for p in pieces),
-                 tuple(pieces), first=i == 1)
-            for i, pieces in enumerate(groups, start=1)]
+    pieces = [piece for number, section in enumerate(pack.sections, start=1)
+              for piece in section_pieces(number, section)]
+    return [Part(f"plan-{i}", "pack/parts/plan.html", _plan_anchors(i, run), sum(p.weight for p in run),
+                 tuple(run), first=i == 1)
+            for i, run in enumerate(runs(pieces, lambda p: p.weight, CHUNK_WEIGHT), start=1)]
 
 
 def _plan_anchors(index: int, pieces: list[Piece]) -> tuple[str, ...]:
@@ -102,29 +109,18 @@ def _plan_anchors(index: int, pieces: list[Piece]) -> tuple[str, ...]:
     return (("plan",) if index == 1 else ()) + starts
 
 
-def section_pieces(number: int, section: SectionBlock) -> Iterator[Piece]:
+def section_pieces(number: int, section: SectionBlock) -> list[Piece]:
     """A section whole, or cut between areas (and inside an area only if it alone is too big)."""
-    run: list[tuple[AreaBlock, bool]] = []
-    weight, start = 0, True
-    for block, continued in _area_slices(section.areas):
-        w = sum(action_weight(a) for a in block.actions)
-        if run and weight + w > CHUNK_WEIGHT:
-            yield Piece(section, number, start, tuple(run))
-            run, weight, start = [], 0, False
-        run.append((block, continued))
-        weight += w
-    if run or start:
-        yield Piece(section, number, start, tuple(run))
+    slices = [s for block in section.areas for s in _area_slices(block)]
+    return [Piece(section, number, i == 0, tuple(run))
+            for i, run in enumerate(runs(slices, lambda s: _actions_weight(s[0].actions), CHUNK_WEIGHT))]
 
 
-def _area_slices(areas: list[AreaBlock]) -> Iterator[tuple[AreaBlock, bool]]:
-    for block in areas:
-        chunk: list[ActionState] = []
-        weight, continued = 0, False
-        for action in block.actions:
-            if chunk and weight + action_weight(action) > CHUNK_WEIGHT:
-                yield AreaBlock(block.info, chunk), continued
-                chunk, weight, continued = [], 0, True
-            chunk.append(action)
-            weight += action_weight(action)
-        yield AreaBlock(block.info, chunk), continued
+def _area_slices(block: AreaBlock) -> list[tuple[AreaBlock, bool]]:
+    """An area whole, or (too big for one part) in slices, each after the first "continued"."""
+    return [(AreaBlock(block.info, run), i > 0)
+            for i, run in enumerate(runs(block.actions, action_weight, CHUNK_WEIGHT))]
+
+
+def _actions_weight(actions: list[ActionState]) -> int:
+    return sum(action_weight(a) for a in actions)

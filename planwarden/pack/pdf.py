@@ -97,15 +97,22 @@ def _mark(index: int, height: float, x: float, y: float) -> Mark:
     return Mark(index, round(x * PX_TO_PT, 2), round((height - y) * PX_TO_PT, 2))
 
 
+def starts(first: int, parts: Sequence[LaidOut]) -> list[int]:
+    """Where each part starts in the joined document, the first at page index ``first``."""
+    out = [first]
+    for part in parts:
+        out.append(out[-1] + part.pages)
+    return out
+
+
 def place(cover_pages: int, parts: Sequence[LaidOut]) -> tuple[dict[str, Mark], int]:
     """Every reported anchor at its page in the joined document, and the page count."""
+    offsets = starts(cover_pages, parts)
     marks: dict[str, Mark] = {}
-    start = cover_pages
-    for part in parts:
+    for start, part in zip(offsets, parts):
         for name, mark in part.anchors.items():
             marks.setdefault(name, Mark(start + mark.page, mark.left, mark.top))
-        start += part.pages
-    return marks, start
+    return marks, offsets[-1]
 
 
 def join(cover: LaidOut, parts: Sequence[LaidOut], furniture: LaidOut, numbers: Sequence[LaidOut]) -> bytes:
@@ -178,13 +185,8 @@ def _link_contents(out: Pdf, cover_pages: int, marks: Mapping[str, Mark]) -> Non
 
 
 def _bookmarks(parts: Sequence[LaidOut]) -> list[Bookmark]:
-    found: list[Bookmark] = []
-    start = 0
-    for part in parts:
-        found.extend(Bookmark(b.level, b.label, Mark(start + b.mark.page, b.mark.left, b.mark.top))
-                     for b in part.bookmarks)
-        start += part.pages
-    return found
+    return [Bookmark(b.level, b.label, Mark(start + b.mark.page, b.mark.left, b.mark.top))
+            for start, part in zip(starts(0, parts), parts) for b in part.bookmarks]
 
 
 def _outline(out: Pdf, bookmarks: Sequence[Bookmark]) -> None:

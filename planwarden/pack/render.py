@@ -118,10 +118,10 @@ def render_pdf(pack: PackData, pool: Executor) -> bytes:
     moment, drawn = pack.cutoff, figures(pack)
     groups = batches(body_parts(pack), CHUNK_WEIGHT if parallel(pack) else SERIAL_BUDGET)
     furniture = pool.submit(lay_out, furniture_html(pack), moment)
-    pending = {id(g): pool.submit(lay_out, parts_html(pack, g, drawn=drawn), moment,
-                                  frozenset(a for p in g for a in p.anchors))
-               for g in sorted(groups, key=lambda g: -sum(p.weight for p in g))}
-    laid = [pending[id(g)].result() for g in groups]
+    biggest_first = sorted(range(len(groups)), key=lambda i: -sum(p.weight for p in groups[i]))
+    pending = {i: pool.submit(lay_out, parts_html(pack, groups[i], drawn=drawn), moment,
+                              frozenset(a for p in groups[i] for a in p.anchors)) for i in biggest_first}
+    laid = [pending[i].result() for i in range(len(groups))]
     cover = _cover(pack, pool, laid)
     _, total = place(cover.pages, laid)
     numbers = [pool.submit(lay_out, numbers_html(run, total), moment) for run in strips(total)]
