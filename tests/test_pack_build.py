@@ -89,7 +89,6 @@ def test_seed_pack_holds_every_action_counts_contents_and_chart(seeded: str) -> 
     assert "A4" in info and "CreationDate:    Sat Dec 31 23:59:59 2022 UTC" in info
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_rebuilding_a_past_month_is_identical_and_stored_once(seeded: str, clock: FixedClock) -> None:
     first = build_pack(seeded, "jtai", dt.date(2022, 12, 31))
     clock.advance(days=40)

@@ -31,7 +31,6 @@ def seeded(jtai_env: str, clock: FixedClock, capsys: pytest.CaptureFixture[str])
     return jtai_env
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_pack_month_writes_pdf_and_docx_to_out(seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["pack", "--plan", "jtai", "--month", "2022-12", "--out", str(out), "--json"]) == 0

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from planwarden.clock import FixedClock
-from planwarden.config import load_config
+from planwarden.config import SmtpSettings, load_config
 from planwarden.db import session_scope
 from planwarden.importing import import_file
+from planwarden.mail.factory import deliver_queued
+from planwarden.mail.smtp import SmtpTransport
 from planwarden.models import OutboxMessage
+from planwarden.pack.models import PackSnapshot
 from planwarden.pack.run import run_board_packs
 from planwarden.pack.schedule import calendar_for, due_packs, working_days_before
+from servers import free_port
 
 SEED = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai" / "plan" / "000_3a816ad8139d38e0.txt"
 UTC = dt.timezone.utc
@@ -68,3 +76,40 @@ def test_the_flow_sends_the_pack_on_schedule(jtai_env: str, clock: FixedClock, p
     with session_scope(jtai_env) as session:
         row = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "pack")).first()
     assert row is not None and row.state == "sent" and row.location and Path(row.location).exists()
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message a real SMTP session delivers."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.received.append((list(envelope.rcpt_tos), envelope.original_content or envelope.content))
+        return "250 2.0.0 Message accepted"
+
+
+def test_the_scheduled_pack_reaches_the_secretary_over_smtp(jtai_env: str, clock: FixedClock) -> None:
+    """On SQLite and PostgreSQL: built on its day, delivered over SMTP with both files attached."""
+    config = load_config()
+    with session_scope(jtai_env) as session:
+        import_file(session, config, SEED, "jtai")
+    (built,) = [r for r in run_board_packs(config, "jtai", dt.date(2022, 12, 14))
+                if r["meeting"] == "jtai-improvement-board"]
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        stats = deliver_queued(config, transport=SmtpTransport(SmtpSettings(host="127.0.0.1", port=port)))
+    finally:
+        controller.stop()
+    assert stats.sent >= 1
+    (recipients, raw), = [(r, m) for r, m in inbox.received if b"board pack" in m.split(b"\r\n\r\n", 1)[0].lower()]
+    assert "rachel.hughes@example.org" in recipients
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    pdf = next(content for name, content in files.items() if name.endswith(".pdf"))
+    assert any(name.endswith(".docx") for name in files)
+    with session_scope(jtai_env) as session:
+        stored = session.scalars(select(PackSnapshot)).one()
+    assert pdf == Path(stored.files["pdf"]).read_bytes() and built["outcome"] == "sent"
