@@ -129,10 +129,13 @@ def rag_colour(text: str, scale: Scale = "rag") -> Colour | None:
 
 
 def is_complete(rag: str | None, complete: bool | None = None, scale: str | None = "rag") -> bool:
-    """THE rule: under RAG green means complete; under BRAG only the complete flag (Blue) does."""
+    """THE rule: under RAG green means complete; under BRAG only the complete flag (Blue) does.
+
+    Under RAG the flag is not consulted: a reply turning a green action amber reopens it.
+    """
     if scale == "brag":
         return bool(complete)
-    return bool(complete) or (rag or "").lower() == "green"
+    return (rag or "").lower() == "green"
 
 
 def display(rag: str | None, complete: bool | None = None, scale: str | None = "rag") -> str | None:

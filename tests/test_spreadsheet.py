@@ -92,9 +92,15 @@ def test_csv_with_semicolons_and_other_header_names() -> None:
                                                                D(2012, 12, 31), "green", "Agreed")
 
 
-def test_missing_required_column_names_it() -> None:
-    with pytest.raises(ImportFormatError, match="Owner") as caught:
-        parse_csv(b"Ref,Action,Due,RAG\n1.1a,Do it,1 May 2023,A\n")
+def test_missing_owner_column_is_reported_not_refused() -> None:
+    plan = parse_csv(b"Ref,Action,Due,RAG\n1.1a,Do it,1 May 2023,A\n")
+    assert [a.ref for a in plan.actions] == ["1.1a"] and plan.actions[0].owner_text == ""
+    assert any(w.field == "owner" and "no Owner column" in w.message for w in plan.warnings)
+
+
+def test_missing_action_column_names_the_line_and_the_headers() -> None:
+    with pytest.raises(ImportFormatError, match=r"no Action column.*line 1: Ref, Owner, Due") as caught:
+        parse_csv(b"Ref,Owner,Due\n1.1a,Pat,1 May 2023\n")
     assert isinstance(caught.value, ValueError)
 
 
@@ -143,9 +149,9 @@ def test_xlsx_merged_owner_value_is_written_in_the_top_cell() -> None:
     assert [a.owner_text for a in parse_xlsx(data).actions] == ["Shared", "Shared"]
 
 
-def test_xlsx_missing_column_names_the_sheet_and_column() -> None:
-    with pytest.raises(ImportFormatError, match="Due"):
-        parse_xlsx(_xlsx([["Ref", "Action", "Owner"], ["1.1a", "Do it", "Pat"]]))
+def test_xlsx_missing_due_column_is_reported() -> None:
+    plan = parse_xlsx(_xlsx([["Ref", "Action", "Owner"], ["1.1a", "Do it", "Pat"]]))
+    assert any(w.field == "due" and "no Due column" in w.message for w in plan.warnings)
     with pytest.raises(ImportFormatError):
         parse_xlsx(b"PK\x03\x04 not really a workbook")
 
