@@ -169,4 +169,5 @@ def test_exported_layout_imports_back_unchanged() -> None:
     assert _fields(back) == _fields(seed)
     assert [(a.due_text, a.milestones, a.section, a.area) for a in back.actions] == \
         [(a.due_text, a.milestones, a.section, a.area) for a in seed.actions]
-    assert back.warnings == []
+    assert [w.ref for w in back.warnings] == ["1.2b"]  # only "To be determined…": no due date, reported
+    assert "gives no due date" in back.warnings[0].message
