@@ -22,7 +22,7 @@ from planwarden.importing.parsed import ParsedAction, ParsedPlan, Warning_
 from planwarden.models import (Action, ActionOwner, Area, History, ImportRun, Person, Plan, ProgressUpdate,
                                Section)
 
-TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "section", "area")
+TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "complete", "extra", "section", "area")
 
 
 def _jsonable(value: Any) -> Any:
@@ -91,6 +91,8 @@ class PlanWriter:
             self.plan.update_date = parsed.update_date
         if parsed.title and not self.plan.title:
             self.plan.title = parsed.title
+        if parsed.rating_scale and self.plan.rating_scale != parsed.rating_scale:
+            self.plan.rating_scale = parsed.rating_scale
         self._write_structure(parsed)
         existing = {a.ref: a for a in self.session.scalars(
             select(Action).where(Action.plan_id == self.plan.id).options(
@@ -140,7 +142,8 @@ class PlanWriter:
         return {
             "text": item.text.strip(), "owner_text": tidy(item.owner_text), "due": item.due,
             "due_text": tidy(item.due_text), "milestones": [d.isoformat() for d in item.milestones],
-            "rag": item.rag,
+            "rag": item.rag, "complete": bool(item.complete or (item.rag == "green" and parsed_scale_is_rag(self.plan))),
+            "extra": dict(item.extra) or None,
             "section": section if section else (_current(current, "section")),
             "area": area if area else (_current(current, "area")),
         }
@@ -248,6 +251,11 @@ def _current(action: Action | None, name: str) -> Any:
         return action.area.number if action.area else None
     value = getattr(action, name)
     return list(value) if name == "milestones" else value
+
+
+def parsed_scale_is_rag(plan: Plan) -> bool:
+    """Under RAG a green rating is the complete flag too (seed and CSV readers only give the colour)."""
+    return (plan.rating_scale or "rag") == "rag"
 
 
 def snapshot(action: Action) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from planwarden.config import Config
 from planwarden.directory import Directory
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.parsed import ParsedPlan, Warning_
+from planwarden.importing.tables import Preview
 
 
 @dataclass
@@ -33,20 +34,101 @@ class ImportSummary:
                 "warnings": [w.as_json() for w in self.warnings]}
 
 
-def read_document(path: Path) -> ParsedPlan:
-    """Pick the reader by content and extension; refuse what is not a plan."""
+@dataclass
+class ReadOptions:
+    """What the user told ``import``: ``--sheet``, ``--map``."""
+
+    sheet: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+
+
+def detect_format(data: bytes) -> str:
+    """'docx', 'xlsx', 'pdf', 'csv' or 'text', from the bytes (the extension is never trusted)."""
+    if data[:4] == b"PK\x03\x04":
+        names = _zip_names(data)
+        if any(n.startswith("word/") for n in names):
+            return "docx"
+        if any(n.startswith("xl/") for n in names):
+            return "xlsx"
+        return "zip"
+    if data.lstrip()[:5] == b"%PDF-":
+        return "pdf"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "ole"
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"
+    return "csv" if _looks_like_csv(data) else "text"
+
+
+def _zip_names(data: bytes) -> list[str]:
+    import io
+    import zipfile
+
+    try:
+        return zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        return []
+
+
+def _looks_like_csv(data: bytes) -> bool:
+    """A header row of known columns split by one delimiter, among the first six non-empty lines.
+
+    Text copied out of Word with tab-separated tables (seed 003) has paragraphs before its
+    first table: that is the seed text layout, read by its own reader.
+    """
+    from planwarden.importing.spreadsheet import decode, delimiter
+    from planwarden.importing.tables import column_key
+
+    text = decode(data[:200_000])
+    sep = delimiter(text)
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in lines[:6]:
+        cells = line.split(sep)
+        if len(cells) >= 3 and len({column_key(c.strip().strip('"')) for c in cells} - {None}) >= 2:
+            return True
+    return False
+
+
+_REFUSED = {
+    "zip": "a ZIP archive that is neither a Word nor an Excel document",
+    "ole": "an old binary Office file (.doc/.xls): save it as .docx or .xlsx and import that",
+    "binary": "a binary file, not a plan (expected Word, Excel, PDF, CSV or the seed text layout)",
+}
+
+
+def read_document(path: Path, options: ReadOptions | None = None, preview: Preview | None = None) -> ParsedPlan:
+    """Pick the reader by content; refuse what is not a plan, naming the file and the reason."""
+    options = options or ReadOptions()
     data = _read_bytes(path)
-    suffix = path.suffix.lower()
-    if data[:4] == b"PK\x03\x04" or suffix == ".xlsx":
+    kind = detect_format(data)
+    if kind in _REFUSED:
+        raise ImportFormatError(f"{path}: {_REFUSED[kind]}")
+    try:
+        parsed = _parse(kind, data, path, options, preview)
+    except ImportFormatError as exc:
+        raise ImportFormatError(f"{path}: {exc}") from None
+    return _require_actions(parsed, path)
+
+
+def _parse(kind: str, data: bytes, path: Path, options: ReadOptions, preview: Preview | None) -> ParsedPlan:
+    if options.sheet and kind != "xlsx":
+        raise ImportFormatError("--sheet only applies to an Excel workbook")
+    if kind == "xlsx":
         from planwarden.importing.spreadsheet import parse_xlsx
-        return _require_actions(parse_xlsx(data), path)
-    if b"\x00" in data[:8192]:
-        raise ImportFormatError(f"{path}: a binary file, not a plan (expected seed text, CSV or XLSX)")
-    if suffix == ".csv":
+        return parse_xlsx(data, sheet=options.sheet, mapping=options.mapping, preview=preview)
+    if kind == "docx":
+        from planwarden.importing.wordpdf import parse_docx
+        return parse_docx(data, mapping=options.mapping, preview=preview)
+    if kind == "pdf":
+        from planwarden.importing.wordpdf import parse_pdf
+        return parse_pdf(data, mapping=options.mapping, preview=preview)
+    if kind == "csv":
         from planwarden.importing.spreadsheet import parse_csv
-        return _require_actions(parse_csv(data), path)
+        return parse_csv(data, mapping=options.mapping, preview=preview)
     from planwarden.importing.seedtext import parse_seed_text
-    return _require_actions(parse_seed_text(_decode(data, path)), path)
+    if preview is not None:
+        preview.format = "text (seed layout)"
+    return parse_seed_text(_decode(data, path))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -74,7 +156,8 @@ def _decode(data: bytes, path: Path) -> str:
 
 def _require_actions(parsed: ParsedPlan, path: Path) -> ParsedPlan:
     if not parsed.actions:
-        raise ImportFormatError(f"{path}: no action table found (no rows with a ref such as 1.1a)")
+        raise ImportFormatError(f"{path}: no actions found (no table with an Action column, no rows with a ref "
+                                "such as 1.1a)")
     return parsed
 
 

@@ -41,12 +41,12 @@ class ParsedAction:
     due: dt.date | None = None
     milestones: list[dt.date] = field(default_factory=list)
     rag: str | None = None  # "red" | "amber" | "green" | None
-    complete: bool = False  # the rating says the action is done (Complete, Blue on a BRAG plan, Green on RAG)
     progress: str = ""
     section: str | None = None  # section number, e.g. "1"
     area: str | None = None  # area number, e.g. "1.1"
     line: int | None = None  # 1-based line of the row in the source file
     extra: dict[str, str] = field(default_factory=dict)  # columns the importer has no field for, by header
+    complete: bool = False  # the rating says the action is done (Complete, Blue on a BRAG plan, Green on RAG)
 
 
 @dataclass

@@ -4,8 +4,8 @@ The reading of the rows is shared with Word and PDF tables (``tables.py``: colum
 meaning, refs of any shape, merged cells, sections). This module only turns the file
 into tables:
 
-- CSV: UTF-8 with or without BOM, UTF-16, or Windows-1252; the delimiter (``,`` ``;`` tab
-  ``|``) is the one that makes a header row appear.
+- CSV: UTF-8 with or without BOM, UTF-16, or Windows-1252; the delimiter (``,``, ``;`` or
+  tab) is the one that makes a header row appear.
 - XLSX: every worksheet that has an action table (``--sheet NAME`` reads one); merged
   ranges are spread over the rows they cover; sheets without one are reported.
 - Texts are kept as typed (only HTML is converted and line endings tidied), so a sheet
@@ -70,7 +70,7 @@ def delimiter(text: str) -> str:
         rows = itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=sep), 50)
         return max((len({column_key(c) for c in row} - {None}) for row in rows), default=0)
 
-    return max((",", ";", "\t", "|"), key=known)  # on a tie, the comma
+    return max((",", ";", "\t"), key=known)  # on a tie, the comma
 
 
 def decode(data: bytes) -> str:
