@@ -39,6 +39,8 @@ def area_label(action: Action) -> str | None:
 
 
 def action_json(action: Action) -> dict[str, Any]:
+    from planwarden.rag import is_complete
+
     """One action in the shape PRODUCT.md fixes for `actions --json`."""
     return {
         "plan": action.plan.key,
@@ -52,6 +54,8 @@ def action_json(action: Action) -> dict[str, Any]:
         "due_text": action.due_text,
         "milestones": list(action.milestones or []),
         "rag": action.rag,
+        "complete": is_complete(action.rag, action.complete, action.plan.rating_scale),
+        "extra": dict(action.extra or {}),
         "updates": [{"date": u.date.isoformat() if u.date else None, "text": u.text, "rag": u.rag,
                      "source": u.source} for u in sorted(action.updates, key=update_order)],
     }

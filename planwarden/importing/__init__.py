@@ -17,21 +17,37 @@ from sqlalchemy.orm import Session
 from planwarden.config import Config
 from planwarden.directory import Directory
 from planwarden.importing.errors import ImportFormatError
-from planwarden.importing.parsed import ParsedPlan, Warning_
+from planwarden.importing.parsed import ParsedAction, ParsedPlan, Warning_
 from planwarden.importing.tables import Preview
 
 
 @dataclass
 class ImportSummary:
+    """What an import did (or, with ``dry_run``, would read): the same summary either way."""
+
     plan: str
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     warnings: list[Warning_] = field(default_factory=list)
+    preview: Preview = field(default_factory=Preview)
+    actions: list[ParsedAction] = field(default_factory=list)
+    dry_run: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"plan": self.plan, "created": self.created, "updated": self.updated,
-                "warnings": [w.as_json() for w in self.warnings]}
+                "warnings": [w.as_json() for w in self.warnings], "format": self.preview.format,
+                "rating_scale": self.preview.scale, "dry_run": self.dry_run,
+                "columns": [{"table": name, "mapping": mapping} for name, mapping in self.preview.mappings],
+                "generated_refs": list(self.preview.generated_refs), "actions": len(self.actions),
+                "first_rows": [row_json(a) for a in self.actions[:5]]}
+
+
+def row_json(action: ParsedAction) -> dict[str, Any]:
+    """An action as read (for the preview)."""
+    return {"ref": action.ref, "text": action.text[:200], "owner_text": action.owner_text,
+            "due": action.due.isoformat() if action.due else None, "due_text": action.due_text,
+            "rag": action.rag, "complete": action.complete, "extra": action.extra, "line": action.line}
 
 
 @dataclass
@@ -161,19 +177,30 @@ def _require_actions(parsed: ParsedPlan, path: Path) -> ParsedPlan:
     return parsed
 
 
-def import_file(session: Session, config: Config, path: Path, plan_key: str) -> ImportSummary:
+def preview_file(path: Path, plan_key: str, options: ReadOptions | None = None) -> ImportSummary:
+    """``import --dry-run``: what the reader found, with nothing written."""
+    preview = Preview()
+    parsed = read_document(path, options, preview)
+    return ImportSummary(plan_key, warnings=list(parsed.warnings), preview=preview, actions=parsed.actions,
+                         dry_run=True)
+
+
+def import_file(session: Session, config: Config, path: Path, plan_key: str,
+                options: ReadOptions | None = None) -> ImportSummary:
     """Import one document into plan ``plan_key`` inside the caller's transaction."""
     from planwarden.store import PlanWriter  # store imports importing.parsed: keep the cycle open
 
-    parsed = read_document(path)
+    preview = Preview()
+    parsed = read_document(path, options, preview)
     writer = PlanWriter(session, config.plan(plan_key), Directory(config.directory),
                         actor=f"import {path.name}", source="import", source_ref=path.name)
     result = writer.write(parsed)
     summary = ImportSummary(plan_key, result.created, result.updated, result.unchanged,
-                            [*parsed.warnings, *result.warnings])
+                            [*parsed.warnings, *result.warnings], preview, parsed.actions)
     writer.record_import(path.name, hashlib.sha256(path.read_bytes()).hexdigest(), summary.created,
                          summary.updated, summary.warnings, result.unresolved)
     return summary
 
 
-__all__ = ["ImportFormatError", "ImportSummary", "import_file", "read_document"]
+__all__ = ["ImportFormatError", "ImportSummary", "ReadOptions", "detect_format", "import_file", "preview_file",
+           "read_document"]

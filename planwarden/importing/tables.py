@@ -261,6 +261,7 @@ class _Reader:
         self.generated: dict[str, int] = {}
         self.tables_without_refs = 0
         self.heading_count = [0, 0]
+        self.brag_header = False
 
     # ------------------------------------------------------------------ tables
 
@@ -355,6 +356,8 @@ class _Reader:
             found = ", ".join(h for h in layout.header if h)
             raise ImportFormatError(f"{self._prefix()}no Action column in the header row "
                                     f"({self._where(row.number)}: {found}); use --map \"Header=action\"")
+        if "rag" in layout.columns and normalise_header(layout.header[layout.columns["rag"]]) in ("brag", "b rag"):
+            self.brag_header = True  # a rating column headed BRAG
         self.preview.mappings.append((self.name or f"table {self.index}", {
             **{layout.header[i]: k for k, i in layout.columns.items()},
             **{name: "extra" for name in layout.extras}}))
@@ -552,9 +555,10 @@ class _Reader:
 
     def finish(self, text: str) -> ParsedPlan:
         rated = [cell_text(v) for d in self.drafts for v in d.values.get("rag", [])]
-        brag = ratings.defines_brag(text) or any(ratings.parse_rating(t).blue for t in rated)
+        brag = self.brag_header or ratings.defines_brag(text) or any(ratings.parse_rating(t).blue for t in rated)
         self.scale: ratings.Scale = "brag" if brag else "rag"
-        self.preview.scale = self.plan.rating_scale = self.scale
+        self.preview.scale = self.scale
+        self.plan.rating_scale = "brag" if brag else None  # no sign of BRAG: the plan keeps its scale
         self.plan.actions = [self._finish(d) for d in self.drafts]
         self.plan.sections = list(self.sections.values())
         generated = [d.ref for d in self.drafts if d.generated]
