@@ -8,6 +8,7 @@ records every change in the history and never duplicates anything.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,22 +88,25 @@ def _zip_names(data: bytes) -> list[str]:
 
 
 def _looks_like_csv(data: bytes) -> bool:
-    """A header row of known columns split by one delimiter, among the first six non-empty lines.
+    """A header row of known columns among the first six non-empty lines, or a regular grid.
 
     Text copied out of Word with tab-separated tables (seed 003) has paragraphs before its
     first table: that is the seed text layout, read by its own reader.
     """
+    import csv
+    import io
+
     from planwarden.importing.spreadsheet import decode, delimiter
     from planwarden.importing.tables import column_key
 
     text = decode(data[:200_000])
     sep = delimiter(text)
-    lines = [line for line in text.splitlines() if line.strip()]
-    for line in lines[:6]:
-        cells = line.split(sep)
-        if len(cells) >= 3 and len({column_key(c.strip().strip('"')) for c in cells} - {None}) >= 2:
+    rows = [r for r in itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=sep), 60) if any(r)]
+    for cells in rows[:6]:
+        if len(cells) >= 3 and len({column_key(c.strip()) for c in cells} - {None}) >= 2:
             return True
-    return False
+    widths = {len(r) for r in rows[:20]}
+    return len(rows) >= 2 and len(widths) == 1 and widths.pop() >= 3  # every row the same number of cells
 
 
 _REFUSED = {

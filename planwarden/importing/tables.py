@@ -271,8 +271,7 @@ class _Reader:
         found = self._header(table.rows)
         if found is None:
             if self.layout is None or not table.rows or len(table.rows[0].cells) != len(self.layout.header):
-                raise NoHeader(f"{table.name or 'the table'}: no header row found: expected columns such as Ref, "
-                               "Action, Owner, Due, RAG and Progress (or Action Owner, Lead, By when, Status…)")
+                raise NoHeader(self._no_header(table.rows))
             start = 0  # a table continued from the previous page
         else:
             start, self.layout = found[0] + 1, found[1]
@@ -305,6 +304,18 @@ class _Reader:
         elif table.prose and self.section in self.sections:
             section = self.sections[self.section]
             section.description = join_fragments([section.description, table.prose])
+
+    def _no_header(self, rows: list[SheetRow]) -> str:
+        """Why no row is a header: the nearest candidate and what it lacks, or what was expected."""
+        candidates = [(len(self._layout(r).columns), r) for r in rows[:50]]
+        best = max(candidates, key=lambda c: c[0], default=(0, None))
+        if best[1] is not None and best[0] >= 1:
+            layout = self._layout(best[1])
+            named = ", ".join(f"{layout.header[i]} ({k})" for k, i in layout.columns.items())
+            return (f"{self._where(best[1].number)}: the nearest header row names only {named}: no Action column "
+                    "(use --map \"Your header=action\")")
+        return (f"{self._prefix()}no header row found: expected columns such as Ref, Action, Owner, Due, RAG and "
+                "Progress (or Action Owner, Lead, By when, Status…)")
 
     def _header(self, rows: list[SheetRow]) -> tuple[int, _Layout] | None:
         for index, row in enumerate(rows[:50]):

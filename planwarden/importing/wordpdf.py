@@ -76,7 +76,9 @@ def _heading_level(paragraph: Any, line: str) -> int:
     if not line or len(line) > 150:
         return 0
     style = (paragraph.style.name if paragraph.style is not None else "") or ""
-    m = re.match(r"(?:heading|title)\s*(\d)?", style, re.I)
+    if re.match(r"(?:title|subtitle)\b", style, re.I):
+        return 0  # the document's title, not a section
+    m = re.match(r"heading\s*(\d)", style, re.I)
     if m:
         return 1 if (m.group(1) or "1") == "1" else 2
     parts = split_heading(line)
@@ -172,7 +174,7 @@ def _page_tables(page: Any, page_number: int) -> list[Table]:
         headings = [(1 if split_heading(line) and split_heading(line)[0] == "section" else 2, line)  # type: ignore[index]
                     for line in (" ".join(raw.split()) for raw in above.splitlines())
                     if line and split_heading(line) and not _PAGE_NUMBER.match(line)]
-        rows = [SheetRow(i, [(c or "").strip() if c is not None else None for c in row])
+        rows = [SheetRow(i, [" ".join(c.split()) if c is not None else None for c in row])
                 for i, row in enumerate(table.extract(), start=1)]
         rows = [r for r in rows if not all(_PAGE_NUMBER.match(c or "") or not c for c in r.cells)]
         name = f"page {page_number}" + (f" table {index}" if len(found) > 1 else "")

@@ -1,0 +1,131 @@
+"""Plans as partnerships hold them (Word, Excel, PDF, CSV), scored against truth files.
+
+The fixtures in tests/data/plans/ are built by tests/data/plans/build.py after the
+layouts of public plans; each ``*.truth.json`` was written from reading the document.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from planwarden.cli import main
+from planwarden.importing import detect_format, read_document
+from planwarden.importing.score import score
+
+PLANS = Path(__file__).parent / "data" / "plans"
+TRUTHS = sorted(PLANS.glob("*.truth.json"))
+
+
+def _truth(path: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("truth_file", TRUTHS, ids=[t.name.split(".truth")[0] for t in TRUTHS])
+def test_every_layout_reads_as_its_truth_says(truth_file: Path) -> None:
+    truth = _truth(truth_file)
+    plan = truth_file.with_name(truth["file"])
+    result = score(plan, truth)
+    assert not result.refused, result.refused
+    assert (result.found, result.due, result.owner, result.rating) == (result.expected,) * 4, result.misses
+    parsed = read_document(plan)
+    assert [a.ref for a in parsed.actions] == list(truth["actions"]), "no action too many, in document order"
+    assert (parsed.rating_scale or "rag") == truth["rating_scale"]
+    sections = {s.number: s.title for s in parsed.sections}
+    for number, title in truth.get("sections", {}).items():
+        assert sections.get(number) == title
+    by_ref = {a.ref: a for a in parsed.actions}
+    for ref, extra in truth.get("extra", {}).items():
+        assert by_ref[ref].extra == extra or extra.items() <= by_ref[ref].extra.items()
+    generated = any(w.field == "ref" and "generated" in w.message for w in parsed.warnings)
+    assert generated == bool(truth.get("generated")), "generated refs are said in the summary"
+
+
+def test_format_comes_from_the_content_not_the_extension(tmp_path: Path) -> None:
+    for source, kind in [("send_commissioning.docx", "docx"), ("ofsted_improvement.xlsx", "xlsx"),
+                         ("multiagency_plan.pdf", "pdf"), ("sab_semicolon_cp1252.csv", "csv")]:
+        disguised = tmp_path / f"{kind}.txt"
+        shutil.copy(PLANS / source, disguised)
+        assert detect_format(disguised.read_bytes()) == kind
+        assert read_document(disguised).actions
+
+
+def test_refs_generated_from_position_are_stable_across_reimports(jtai_env: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    plan = PLANS / "lscb_business_plan.docx"
+    assert main(["import", str(plan), "--plan", "biz", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["created"] == 5 and first["generated_refs"] == ["1.1", "1.2", "2.1", "2.2", "2.3"]
+    assert main(["import", str(plan), "--plan", "biz", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["created"], again["updated"]) == (0, 0)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PLANS.iterdir() if not p.name.endswith((".json", ".py"))))
+def test_reimport_of_every_format_changes_nothing(name: str, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
+    assert main(["import", str(PLANS / name), "--plan", "p", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["created"] > 0
+    main(["actions", "--plan", "p", "--json"])
+    before = capsys.readouterr().out
+    assert main(["import", str(PLANS / name), "--plan", "p", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["created"], again["updated"]) == (0, 0)
+    main(["actions", "--plan", "p", "--json"])
+    assert capsys.readouterr().out == before
+
+
+def test_brag_plan_keeps_complete_apart_from_green_and_exports_back_unchanged(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
+    assert main(["import", str(PLANS / "ccg_cqc_brag.xlsx"), "--plan", "cqc", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rating_scale"] == "brag"
+    main(["actions", "--plan", "cqc", "--json"])
+    rows = {r["ref"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["1a"]["rag"], rows["1a"]["complete"]) == ("green", True)  # B = complete
+    assert (rows["1b"]["rag"], rows["1b"]["complete"]) == ("green", False)  # G = on track: still reminded
+    out = tmp_path / "cqc.xlsx"
+    assert main(["export", "--plan", "cqc", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(out), "--plan", "cqc", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["created"], summary["updated"]) == (0, 0), summary
+
+
+def test_dry_run_shows_the_mapping_rows_and_warnings_and_writes_nothing(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
+    assert main(["import", str(PLANS / "ofsted_improvement.xlsx"), "--plan", "o", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Ofsted Para No" in out and "-> extra" in out and "Lead officer" in out and "-> owner" in out
+    assert "1.1 " in out and "Spring 2024" in out and "Dry run: nothing was written." in out
+    main(["actions", "--plan", "o", "--json"])
+    assert json.loads(capsys.readouterr().out or "[]") == []
+
+
+def test_map_and_sheet_flags(tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
+    plan = tmp_path / "odd.csv"
+    plan.write_text("Item,Thing to do,Named person,Finish,Colour\n1,Write it,Pat,1 May 2023,Red\n", encoding="utf-8")
+    assert main(["import", str(plan), "--plan", "m", "--dry-run", "--json",
+                 "--map", "Thing to do=action,Named person=owner,Finish=due,Colour=rag"]) == 0
+    first = json.loads(capsys.readouterr().out)["first_rows"][0]
+    assert (first["ref"], first["owner_text"], first["due"], first["rag"]) == ("1", "Pat", "2023-05-01", "red")
+    assert main(["import", str(PLANS / "ccg_cqc_brag.xlsx"), "--plan", "m", "--dry-run", "--sheet", "Nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no sheet named 'Nope'" in err and "Action plan" in err and "ccg_cqc_brag.xlsx" in err
+    assert main(["import", str(plan), "--plan", "m", "--map", "Finish=when"]) == 2
+    assert "unknown field 'when'" in capsys.readouterr().err
+
+
+def test_a_refusal_names_the_file_the_table_and_the_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = tmp_path / "minutes.csv"
+    plan.write_text("Title,Owner,Due,Notes\nMinutes,Pat,1 May 2023,none\n", encoding="utf-8")
+    assert main(["import", str(plan), "--plan", "x", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert str(plan) in err and "no Action column" in err and "line 1" in err and "Traceback" not in err
