@@ -129,3 +129,34 @@ def test_a_refusal_names_the_file_the_table_and_the_reason(tmp_path: Path, capsy
     assert main(["import", str(plan), "--plan", "x", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert str(plan) in err and "no Action column" in err and "line 1" in err and "Traceback" not in err
+
+
+def test_directory_suggest_drafts_people_roles_and_groups_and_check_lists_unresolved(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    config = tmp_path / "planwarden.toml"
+    config.write_text('[[plans]]\nkey = "biz"\ntitle = "Business plan"\n', encoding="utf-8")
+    monkeypatch.setenv("PLANWARDEN_CONFIG", str(config))
+    monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
+    plan = tmp_path / "owners.csv"
+    plan.write_text("Ref,Action,Lead,Due\n"
+                    "1,Train staff,\"Inspector Adams, DCI Littlewood and Jane Shuttleworth\",1 May 2023\n"
+                    "2,Audit cases,\"Neglect Sub-Group; Head of Safeguarding, Acute Trust\",1 June 2023\n"
+                    "3,Report,\"Head of Safeguarding, Acute Trust\",1 July 2023\n", encoding="utf-8")
+    assert main(["import", str(plan), "--plan", "biz"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "directory.toml"
+    assert main(["directory", "suggest", "--plan", "biz", "--out", str(out), "--json"]) == 0
+    found = {(s["kind"], s["name"]): s["refs"] for s in json.loads(capsys.readouterr().out)}
+    assert found[("person", "Inspector Adams")] == ["1"] and ("person", "Jane Shuttleworth") in found
+    assert found[("group", "Neglect Sub-Group")] == ["2"]
+    assert found[("role", "Head of Safeguarding, Acute Trust")] == ["2", "3"]  # one post, not two
+    draft = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert {p["name"] for p in draft["people"]} >= {"Inspector Adams", "DCI Littlewood", "Jane Shuttleworth"}
+    assert [g["name"] for g in draft["groups"]] == ["Neglect Sub-Group"]
+    assert main(["directory", "suggest", "--plan", "biz", "--out", str(out)]) == 2  # never overwritten
+    capsys.readouterr()
+    assert main(["check", "--no-mailbox", "--json"]) == 0
+    unresolved = json.loads(capsys.readouterr().out)["unresolved_owners"]["biz"]
+    assert [u["ref"] for u in unresolved] == ["1", "2", "3"]
