@@ -9,7 +9,8 @@ need one due date, so the rules are:
   (the action is due by then); ``End 2012`` or a year alone means 31 December;
 - several dates in one text: the latest is the due date, the earlier ones are
   milestones (``First stage … 23 December 2022 and the full review … 3 February 2023``);
-- numeric dates are British (dd/mm/yy); ISO ``2023-03-31`` is accepted too;
+- numeric dates are British (dd/mm/yy); ISO ``2023-03-31`` is accepted too; Excel's
+  ``Mar-24`` (and ``March '24``) is the end of March 2024;
 - a date that does not exist (``31 February 2023``) gives no due date and a warning;
 - a year that cannot be meant (after 2100, before 1950, or more than 20 years away
   from the plan's other dates) keeps the date but warns, naming the year;
@@ -54,6 +55,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("mdy", re.compile(rf"\b{_MONTH.format('m')}\s+(?P<d>\d{{1,2}}){_ORD},?\s+(?P<y>\d{{4}})\b", re.I)),
     ("my", re.compile(rf"\b{_MONTH.format('m')},?\s+(?P<y>\d{{4}})\b", re.I)),
     ("fy", re.compile(rf"\b(?:fy\s*)?{_FY}", re.I)),
+    ("my", re.compile(rf"\b{_MONTH.format('m')}\s*[-'’]\s*(?P<y>\d{{2}})\b", re.I)),  # Excel's "Mar-24"
 ]
 _SEASON = dict(_PATTERNS)["season"]
 _YEAR_ONLY = re.compile(r"^(?:(?:by\s+)?(?:the\s+)?end\s+(?:of\s+)?|by\s+|during\s+|in\s+)?"

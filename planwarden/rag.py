@@ -66,7 +66,6 @@ SHORT_WORDS: dict[str, _Meaning] = {"b": _COMPLETE, "1": _COMPLETE, "2": _ON_TRA
 STATUS_WORDS = ("Complete", "Achieved", "On track", "Work in progress", "Delayed", "At risk", "Not started")
 _BULLETS = set("•●○◦◉⬤■□▪▫◼◻◆◇♦*·∙‣⁃")
 _TAGS = re.compile(r"<[^>]+>")
-_LEADING = re.compile(r"^(red|amber|green|blue)\b")
 #: "Blue = complete", "B - Completed", "Blue: action completed": a document defining BRAG
 _BRAG_KEY = re.compile(r"\b(?:blue|b)\b\s*(?:[=:\-–—(]|means|is)\s*(?:action\s+)?(?:fully\s+)?complet", re.I)
 
@@ -105,23 +104,52 @@ def parse_rating(text: str, scale: Scale = "rag", *, short: bool = True) -> Rati
     words = words.lstrip("".join(_BULLETS)).strip()
     meaning = WORDS.get(words) or (SHORT_WORDS.get(words) if short else None)
     if meaning is None:
-        meaning = _leading_colour(words)
+        meaning = _leading_colour(words) or _leading_status(words)
     if meaning is None:
         return Rating(None, unrecognised=True)
     rag, brag, complete = meaning
-    blue = words in ("b", "blue") or words.startswith("blue")
+    blue = words == "b" or bool(re.search(r"\bblue\b", words))
     return Rating(brag if scale == "brag" else rag, complete, blue)
 
 
 def _leading_colour(words: str) -> _Meaning | None:
-    """'Green – complete', 'Amber (on track)': a leading colour word, and no other colour named."""
-    m = _LEADING.match(words)
-    if not m:
+    """'Green – complete', 'Amber (on track)', 'Completed - Blue': exactly one colour named."""
+    named = [c for c in ("red", "amber", "green", "blue") if re.search(rf"\b{c}\b", words)]
+    return WORDS[named[0]] if len(named) == 1 else None
+
+
+_PHRASES = sorted((w for w in WORDS if len(w) > 3 and w not in ("red", "blue", "green", "amber")), key=len,
+                  reverse=True)
+
+
+def _leading_status(words: str) -> _Meaning | None:
+    """'Complete - see evidence', 'On track (minor delays)': a status phrase first, and no colour named."""
+    if re.search(r"\b(?:red|amber|green|blue)\b", words):
         return None
-    named = {c for c in ("red", "amber", "green", "blue") if re.search(rf"\b{c}\b", words)}
-    if len(named) != 1:
+    for phrase in _PHRASES:
+        if words.startswith(phrase) and not words[len(phrase):len(phrase) + 1].isalnum():
+            return WORDS[phrase]
+    return None
+
+
+def colour_of_fill(hex_rgb: str | None) -> str | None:
+    """A cell's shading as a rating word ("Red", "Amber", "Green", "Blue"), or None for white, grey, black.
+
+    Word and Excel plans often rate by colouring the RAG cell and writing nothing in it.
+    """
+    text = (hex_rgb or "").strip().lstrip("#")[-6:]
+    if not re.fullmatch(r"[0-9a-fA-F]{6}", text):
         return None
-    return WORDS[m.group(1)]
+    r, g, b = (int(text[i:i + 2], 16) for i in (0, 2, 4))
+    if max(r, g, b) - min(r, g, b) < 40:
+        return None  # white, grey or black: no colour
+    if b > r and b > g:
+        return "Blue"
+    if g > r and g >= b:
+        return "Green"
+    if r > 150 and g > 110 and g - b > 60:
+        return "Amber"
+    return "Red" if r > g else None
 
 
 def rag_colour(text: str, scale: Scale = "rag") -> Colour | None:

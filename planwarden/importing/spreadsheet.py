@@ -21,6 +21,7 @@ from typing import Any
 
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.parsed import ParsedPlan
+from planwarden.rag import colour_of_fill
 from planwarden.importing.tables import (COLUMN_NAMES, Preview, SheetRow, Table, canonical_ref,
                                          column_key, read_tables, split_heading)
 
@@ -57,8 +58,10 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
             raise ImportFormatError(f"no sheet named {sheet!r} (sheets: {', '.join(book.sheetnames)})")
     if not sheets:
         raise ImportFormatError("the workbook has no worksheets")
-    tables = [Table(*_sheet_rows(ws), name=f"sheet {ws.title!r}" if len(sheets) > 1 or sheet else "")
-              for ws in sheets]
+    tables = []
+    for ws in sheets:
+        rows, merges, fills = _sheet_rows(ws)
+        tables.append(Table(rows, merges, name=f"sheet {ws.title!r}" if len(sheets) > 1 or sheet else "", fills=fills))
     if preview is not None:
         preview.format = "XLSX"
     return read_tables(tables, mapping=mapping, preview=preview)
@@ -84,9 +87,19 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _sheet_rows(ws: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, int]]]:
-    """Cell values by row, and the merged ranges (min_row, min_col, max_row, max_col), 1-based."""
-    rows = [SheetRow(i, list(values)) for i, values in enumerate(ws.iter_rows(values_only=True), start=1)]
+def _sheet_rows(ws: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
+    """Cell values by row, the merged ranges (min_row, min_col, max_row, max_col, 1-based), and
+    the colours of empty filled cells (a RAG given by colour alone)."""
+    rows: list[SheetRow] = []
+    fills: dict[tuple[int, int], str] = {}
+    for i, cells in enumerate(ws.iter_rows(), start=1):
+        rows.append(SheetRow(i, [c.value for c in cells]))
+        for j, c in enumerate(cells):
+            fill = getattr(c, "fill", None)
+            if c.value is None and fill is not None and fill.fill_type == "solid":
+                colour = colour_of_fill(getattr(fill.fgColor, "rgb", None) if fill.fgColor.type == "rgb" else None)
+                if colour:
+                    fills[(i, j)] = colour
     merges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
-    return rows, merges
+    return rows, merges, fills
 

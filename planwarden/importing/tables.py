@@ -77,7 +77,8 @@ _SHORT_REF = re.compile(r"^(?:(?P<num>\d{1,3})\.?|(?P<code>[A-Z]{1,3}\s?\d{1,3}[
 _LETTER = re.compile(r"^\(?(?P<l>[a-z])[).]?$")
 _LEADING_REF = re.compile(r"^(?P<ref>\d{1,2}(?:\.\d{1,2}){0,2}[a-z]?|[A-Z]{1,2}\d{1,2}[a-z]?)[.):]?\s+(?=\S)")
 _LEADING_LETTER = re.compile(r"^\(?(?P<l>[a-z])[).]\s+(?=\S)")
-_SECTION = re.compile(r"^(?:section\s+)?(?P<number>\d{1,2})\.?\s+(?P<title>[^\d\s].*)$", re.I)
+_SECTION = re.compile(r"^(?:(?:section|priority|recommendation|objective|theme|area|aim|outcome|key issue|"
+                      r"standard|strand|workstream)\s+)?(?P<number>\d{1,2})\s*[.:)–-]?\s+(?P<title>[^\d\s].*)$", re.I)
 _AREA = re.compile(r"^(?P<number>\d{1,2}\.\d{1,2})\.?\s+(?P<title>[^\d\s].*)$")
 
 
@@ -162,6 +163,7 @@ class Table:
     name: str = ""  # "sheet 'Plan'", "table 2", "page 3": prefixes warnings
     headings: list[tuple[int, str]] = field(default_factory=list)  # (level 1 section / 2 area, text) above it
     prose: str = ""  # paragraphs between the last heading and the table: the area's findings
+    fills: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, 0-based column) -> "Red"… shading
 
 
 def cell_text(value: Any) -> str:
@@ -262,6 +264,7 @@ class _Reader:
         self.tables_without_refs = 0
         self.heading_count = [0, 0]
         self.brag_header = False
+        self.fills: dict[tuple[int, int], str] = {}
 
     # ------------------------------------------------------------------ tables
 
@@ -278,6 +281,7 @@ class _Reader:
             self.group = None
         assert self.layout is not None
         continuation = self._apply_merges(table, self.layout.columns)
+        self.fills = table.fills
         header = [h.lower() for h in self.layout.header]
         self.table_has_refs = "ref" in self.layout.columns
         self.table_generated = False
@@ -401,6 +405,9 @@ class _Reader:
     def _row(self, row: SheetRow, continues: bool) -> None:
         assert self.layout is not None
         values = {key: _at(row, i) for key, i in self.layout.columns.items()}
+        rag_column = self.layout.columns.get("rag")
+        if rag_column is not None and not cell_text(values["rag"]) and (row.number, rag_column) in self.fills:
+            values["rag"] = self.fills[(row.number, rag_column)]  # a rating given by the cell's colour alone
         extra = {name: cell_text(_at(row, i)) for name, i in self.layout.extras.items()}
         if not any(cell_text(v) for v in values.values()) and not any(extra.values()):
             return
@@ -463,11 +470,21 @@ class _Reader:
         if len(texts) != 1:
             return False
         if split_heading(texts[0]) is None:
-            return False
+            return self._unnumbered_heading(values, texts[0])
         if self.table_has_refs or cell_text(values.get("action")) != texts[0] or _is_heading_text(texts[0]):
             self._open(texts[0])
             return True
         return False
+
+    def _unnumbered_heading(self, values: dict[str, Any], text: str) -> bool:
+        """A row whose only text sits outside the action column (a band merged across the table,
+        "Leadership and governance") is a heading: in a table without refs it opens the next section."""
+        if cell_text(values.get("action")) or len(text) > 200 or any_ref(text) or _LETTER.match(text):
+            return False
+        if not self.table_has_refs:
+            numbers = [int(n) for n in self.sections if n.isdigit()]
+            self._open_parts(("section", str(max(numbers, default=0) + 1), " ".join(text.split())))
+        return True
 
     def _start(self, ref_text: str, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
         values = dict(values)

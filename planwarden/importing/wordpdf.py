@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from planwarden.importing.errors import ImportFormatError
+from planwarden.rag import colour_of_fill
 from planwarden.importing.parsed import ParsedPlan
 from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading
 
@@ -60,9 +61,9 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
                 prose.append(line)
         elif child.tag == f"{_W}tbl":
             number = len(tables) + 1
-            rows, merges = _docx_rows(DocxTable(child, document))
+            rows, merges, fills = _docx_rows(DocxTable(child, document))
             tables.append(Table(rows, merges, unit="row", name=f"table {number}", headings=headings,
-                                prose="\n\n".join(prose)))
+                                prose="\n\n".join(prose), fills=fills))
             headings, prose = [], []
     if not tables:
         raise ImportFormatError("the Word document has no tables: planwarden reads the action table(s) of a plan")
@@ -88,7 +89,7 @@ def _heading_level(paragraph: Any, line: str) -> int:
     return 0
 
 
-def _docx_rows(table: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, int]]]:
+def _docx_rows(table: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
     """Cell texts by grid position; vertical merges as ranges; horizontal spans kept in the first column."""
     grid: list[list[Any]] = []
     for row in table.rows:
@@ -102,6 +103,7 @@ def _docx_rows(table: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, in
         grid.append(cells)
     rows: list[SheetRow] = []
     merges: list[tuple[int, int, int, int]] = []
+    fills: dict[tuple[int, int], str] = {}
     open_merge: dict[int, tuple[int, Any]] = {}  # column -> (first row, cell element)
     for r, cells in enumerate(grid, start=1):
         values: list[str | None] = []
@@ -115,10 +117,19 @@ def _docx_rows(table: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, in
             _close(open_merge, c, r, merges)
             open_merge[c] = (r, element)
             values.append(None if same_as_left else _cell_text(cell))
+            colour = colour_of_fill(_shading(element))
+            if colour:
+                fills[(r, c)] = colour
         rows.append(SheetRow(r, values))
     for c in list(open_merge):
         _close(open_merge, c, len(grid) + 1, merges)
-    return rows, merges
+    return rows, merges, fills
+
+
+def _shading(tc: Any) -> str | None:
+    """A Word cell's background colour (``w:tcPr/w:shd/@w:fill``), e.g. "00B050"."""
+    shd = tc.find(f"{_W}tcPr/{_W}shd") if hasattr(tc, "find") else None
+    return shd.get(f"{_W}fill") if shd is not None else None
 
 
 def _close(open_merge: dict[int, tuple[int, Any]], column: int, row: int,
