@@ -160,3 +160,39 @@ def test_directory_suggest_drafts_people_roles_and_groups_and_check_lists_unreso
     assert main(["check", "--no-mailbox", "--json"]) == 0
     unresolved = json.loads(capsys.readouterr().out)["unresolved_owners"]["biz"]
     assert [u["ref"] for u in unresolved] == ["1", "2", "3"]
+
+
+def test_ratings_given_by_cell_colour_alone_in_word_and_excel(tmp_path: Path) -> None:
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from openpyxl import Workbook
+    from openpyxl.styles import PatternFill
+
+    doc = Document()
+    table = doc.add_table(rows=3, cols=4)
+    for r, row in enumerate([["Action", "Lead", "Due", "RAG"], ["Write it", "Pat", "1 May 2023", ""],
+                             ["Check it", "Sam", "1 June 2023", ""]]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    for r, fill in ((1, "FF0000"), (2, "00B050")):
+        shd = OxmlElement("w:shd")
+        shd.set(qn("w:val"), "clear")
+        shd.set(qn("w:fill"), fill)
+        table.cell(r, 3)._tc.get_or_add_tcPr().append(shd)
+    doc.save(tmp_path / "colours.docx")
+    assert [(a.ref, a.rag) for a in read_document(tmp_path / "colours.docx").actions] == [("1", "red"), ("2", "green")]
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Ref", "Action", "Owner", "Due", "RAG"])
+    ws.append(["1.1", "Write it", "Pat", "1 May 2023", None])
+    ws.append(["Leadership and governance"])  # a band across the sheet: a heading, not part of 1.1
+    ws.append(["1.2", "Check it", "Sam", "1 June 2023", None])
+    ws["E2"].fill = PatternFill("solid", fgColor="FFC000")
+    ws["E4"].fill = PatternFill("solid", fgColor="0070C0")
+    wb.save(tmp_path / "colours.xlsx")
+    parsed = read_document(tmp_path / "colours.xlsx")
+    assert [(a.ref, a.rag, a.complete, a.text) for a in parsed.actions] == [
+        ("1.1", "amber", False, "Write it"), ("1.2", "green", True, "Check it")]
+    assert parsed.rating_scale == "brag"  # a Blue action: Blue means complete
