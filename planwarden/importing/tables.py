@@ -52,17 +52,20 @@ from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, Pa
 # --------------------------------------------------------------------------- vocabulary
 
 _COLUMN_RULES: list[tuple[str, re.Pattern[str]]] = [(key, re.compile(rx)) for key, rx in [
+    ("extra", r"^date (?:raised|added|agreed|identified|opened|logged|of (?:inspection|review|report))\b"),
     ("ref", r"^(?:ref|refs|reference|ref no|ref number|no|number|action (?:ref|no|number|id)|id|#|item|item no)$"),
     ("owner", r"\b(?:owners?|leads?|lead officer|lead agency|responsible|responsibility|accountable|who|by whom)\b"),
     ("milestones", r"^milestones?\b"),
     ("due", r"^(?:due|timescales?|time ?scales?|time ?frames?|deadline|target|date due|completion date|by when"
             r"|when|end date|date|dates|target dates?|date for completion|expected completion)\b"),
-    ("rag", r"^(?:rag|ra g|r a g|brag|b rag|rag status|rag rating|status|rating|progress rating|progress status)\b"),
+    ("progress", r"^status updates?\b"),
+    ("rag", r"^(?:rag|ra g|r a g|brag|b rag|rag status|rag rating|status|rating|progress rating|progress status)\b"
+            r"|\b(?:rag|brag)\b|^(?:current|overall|latest|delivery|action) (?:status|rating)\b"),
     ("progress", r"^(?:progress|updates?|comments?|commentary|what we ve done|latest update)\b"),
     ("outcomes", r"^(?:anticipated|expected|intended|desired)? ?outcomes?\b|^success (?:measures?|criteria)\b"
                  r"|\bsuccess look like\b|^measures? of success\b|^impact\b|^how will we know\b"),
     ("section", r"^(?:section|priority)$"),
-    ("area", r"^(?:area|priority area|theme|area for (?:improvement|development))$"),
+    ("area", r"^(?:area|priority area|theme)$"),
     ("action", r"^(?:actions?|what we will do|tasks?|activity|activities|specific actions?|actions? required"
                r"|actions? to be taken|key actions?|what will be done|planned actions?)\b"),
     ("recommendation", r"^(?:recommendations?|issues?|findings?|improvements? required|areas? for improvement)\b"),
