@@ -146,9 +146,18 @@ def _parse(kind: str, data: bytes, path: Path, options: ReadOptions, preview: Pr
         from planwarden.importing.spreadsheet import parse_csv
         return parse_csv(data, mapping=options.mapping, preview=preview)
     from planwarden.importing.seedtext import parse_seed_text
-    if preview is not None:
-        preview.format = "text (seed layout)"
-    return parse_seed_text(_decode(data, path))
+    from planwarden.importing.texttables import parse_text_tables
+
+    text = _decode(data, path)
+    parsed = parse_seed_text(text)
+    if parsed.actions:
+        if preview is not None:
+            preview.format = "text (seed layout)"
+        return parsed
+    try:
+        return parse_text_tables(text, mapping=options.mapping, preview=preview)
+    except ImportFormatError:
+        return parsed  # refused below with the seed reader's own account
 
 
 def _read_bytes(path: Path) -> bytes:

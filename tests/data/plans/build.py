@@ -191,6 +191,7 @@ def _docx_table(doc: object, rows: list[list[str]]) -> object:
 
 
 if __name__ == "__main__":
+    # partnership_markdown.txt (a Markdown table in a text file) is written by hand.
     for build in (send_commissioning, lscb_business_plan, ofsted_improvement, ccg_cqc_brag, csv_files, pdf_plan):
         build()
     sys.exit(0)
