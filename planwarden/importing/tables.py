@@ -239,8 +239,9 @@ def read_tables(tables: list[Table], *, mapping: dict[str, str] | None = None, t
         reader.plan.warnings.extend(Warning_(None, "table", f"{exc}: not an action table, skipped")
                                     for exc in failures)
     else:
-        if failures and len(tables) == 1:
-            raise failures[0]
+        telling = [f for f in failures if "Action column" in str(f)]
+        if failures and (len(tables) == 1 or telling):
+            raise (telling or failures)[0]
         raise NoHeader("no action table found: no table has a header row naming an Action column "
                        "(or Ref, Owner, Due, RAG…); use --map \"Your header=action\" to name it")
     everything = "\n".join([text, *(t.prose for t in tables), *(h for t in tables for _, h in t.headings),
@@ -372,7 +373,7 @@ class _Reader:
     def _check(self, layout: _Layout, row: SheetRow) -> None:
         if "action" not in layout.columns:
             found = ", ".join(h for h in layout.header if h)
-            raise ImportFormatError(f"{self._prefix()}no Action column in the header row "
+            raise NoHeader(f"{self._prefix()}no Action column in the header row "
                                     f"({self._where(row.number)}: {found}); use --map \"Header=action\"")
         if "rag" in layout.columns and normalise_header(layout.header[layout.columns["rag"]]) in ("brag", "b rag"):
             self.brag_header = True  # a rating column headed BRAG
