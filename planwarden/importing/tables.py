@@ -269,6 +269,7 @@ class _Reader:
         self.heading_count = [0, 0]
         self.brag_header = False
         self.fills: dict[tuple[int, int], str] = {}
+        self.table_generated = False
 
     # ------------------------------------------------------------------ tables
 
@@ -281,14 +282,15 @@ class _Reader:
                 raise NoHeader(self._no_header(table.rows))
             start = 0  # a table continued from the previous page
         else:
+            repeated = self.layout is not None and found[1].header == self.layout.header and not table.headings
             start, self.layout = found[0] + 1, found[1]
-            self.group = None
+            if not repeated:  # a new table, not the same one continued under its repeated header
+                self.group, self.table_generated = None, False
         assert self.layout is not None
         continuation = self._apply_merges(table, self.layout.columns)
         self.fills = table.fills
         header = [h.lower() for h in self.layout.header]
         self.table_has_refs = "ref" in self.layout.columns
-        self.table_generated = False
         for row in table.rows[start:]:
             if [cell_text(c).lower() for c in row.cells] == header:
                 continue  # the header repeated on a new page
