@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """Start-up checks an operator runs after changing the config: fail fast, say why."""
-    from planwarden.db import engine_for, redact_url
+    from planwarden.core.db import engine_for, redact_url
 
     config = load()
     engine_for(config.database_url)
@@ -44,15 +44,15 @@ def _try_mailbox(config: Any) -> str:
         mailbox = mailbox_for(config)
         next(iter(mailbox.fetch(limit=1)), None)
     except Exception as exc:  # noqa: BLE001 - any failure here is reported to the operator
-        from planwarden.log import redact
+        from planwarden.core.log import redact
         return f"unreachable: {redact(str(exc))[:200]}"
     return "ok"
 
 
 def _unresolved(config: Any) -> dict[str, list[dict[str, object]]]:
     """Owner texts in each plan's actions that the directory does not resolve (reminders go to the secretary)."""
-    from planwarden.db import session_scope
-    from planwarden.directory import Directory
+    from planwarden.core.db import session_scope
+    from planwarden.plan.directory import Directory
     from planwarden.importing.people import unresolved
 
     directory = Directory(config.directory)

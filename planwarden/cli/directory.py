@@ -19,8 +19,8 @@ def register(sub: Any) -> None:
 
 
 def suggest(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
-    from planwarden.directory import Directory
+    from planwarden.core.db import session_scope
+    from planwarden.plan.directory import Directory
     from planwarden.importing.people import directory_toml
     from planwarden.importing.people import suggest as suggest_people
 

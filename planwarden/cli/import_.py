@@ -40,7 +40,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.dry_run:
         summary = preview_file(args.file, key, options)
     else:
-        from planwarden.db import session_scope
+        from planwarden.core.db import session_scope
 
         with session_scope(config.database_url) as session:
             summary = import_file(session, config, args.file, key, options)

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from planwarden.config import Config
-from planwarden.directory import Directory
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.parsed import ParsedAction, ParsedPlan, Warning_
 from planwarden.importing.tables import Preview
+from planwarden.importing.writer import PlanWriter
 
 
 @dataclass
@@ -201,8 +202,6 @@ def preview_file(path: Path, plan_key: str, options: ReadOptions | None = None) 
 def import_file(session: Session, config: Config, path: Path, plan_key: str,
                 options: ReadOptions | None = None) -> ImportSummary:
     """Import one document into plan ``plan_key`` inside the caller's transaction."""
-    from planwarden.store import PlanWriter  # store imports importing.parsed: keep the cycle open
-
     preview = Preview()
     parsed = read_document(path, options, preview)
     writer = PlanWriter(session, config.plan(plan_key), Directory(config.directory),

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden.directory import Directory, normalise, tidy
-from planwarden.models import Action, Plan
+from planwarden.plan.directory import Directory, normalise, tidy
+from planwarden.plan.models import Action, Plan
 
 _TITLES = (r"mr|mrs|ms|miss|dr|prof|professor|cllr|councillor|sir|dame|dci|di|dc|ds|dsupt|det supt|supt|"
            r"superintendent|chief superintendent|inspector|ch insp|insp|sergeant|sgt|pc|detective chief inspector|"

@@ -21,7 +21,7 @@ from typing import Any
 
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.parsed import ParsedPlan
-from planwarden.rag import colour_of_fill
+from planwarden.plan.rag import colour_of_fill
 from planwarden.importing.tables import (COLUMN_NAMES, Preview, SheetRow, Table, canonical_ref,
                                          column_key, read_tables, split_heading)
 

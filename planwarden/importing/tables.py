@@ -29,7 +29,7 @@ ranges, the headings and text above the table); ``read_tables`` reads them all i
   ``T.k`` for the k-th in the t-th table when several tables lack refs, else ``k``. The
   same document always gives the same refs, so re-importing it changes nothing; the
   summary says how many were generated.
-- **Ratings** are read with ``planwarden.rag`` under the plan's scale: BRAG when the
+- **Ratings** are read with ``planwarden.plan.rag`` under the plan's scale: BRAG when the
   document defines Blue as complete (a key such as "Blue = Complete") or rates any action
   Blue; RAG otherwise.
 - Merged cells: a merged value applies to every row it spans; a Ref merged over several
@@ -43,8 +43,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from planwarden import rag as ratings
-from planwarden.dates import find_dates, parse_due
+from planwarden.plan import rag as ratings
+from planwarden.plan.dates import find_dates, parse_due
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.htmltext import html_to_text, join_fragments
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection, Warning_

@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from planwarden.importing.errors import ImportFormatError
-from planwarden.rag import colour_of_fill
+from planwarden.plan.rag import colour_of_fill
 from planwarden.importing.parsed import ParsedPlan
 from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from planwarden.rag import is_complete
+from planwarden.plan.rag import is_complete
 from planwarden.reminders.workdays import WorkingCalendar, shift
 
 Kind = Literal["ahead", "due", "overdue", "escalation", "no-due-date"]
@@ -94,7 +94,7 @@ def due_key(due: dt.date | None) -> str:
 
 
 def is_open(rag: str | None, complete: bool = False, scale: str = "rag") -> bool:
-    """Open until complete, by the one rule (planwarden.rag): green under RAG, Blue under BRAG."""
+    """Open until complete, by the one rule (planwarden.plan.rag): green under RAG, Blue under BRAG."""
     return not is_complete(rag, complete, scale)
 
 

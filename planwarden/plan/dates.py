@@ -224,10 +224,10 @@ class RagParse:
 def parse_rag(text: str) -> RagParse:
     """Read a RAG cell (RAG scale): ``A``, ``G``, ``R``, ``Amber``, ``green``, ``Complete``, a bullet…
 
-    The vocabulary lives in ``planwarden.rag``; this is the RAG-scale reading the seed
+    The vocabulary lives in ``planwarden.plan.rag``; this is the RAG-scale reading the seed
     text and the replies use (no ``B`` or 1-4 scores: there they are refs or numbers).
     """
-    from planwarden.rag import parse_rating
+    from planwarden.plan.rag import parse_rating
 
     reading = parse_rating(text, "rag", short=False)
     return RagParse(reading.rag, reading.colour_lost, reading.unrecognised)

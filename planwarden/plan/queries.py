@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden.models import Action, ActionOwner, Plan
-from planwarden.store import update_order
+from planwarden.plan.models import Action, ActionOwner, Plan
+from planwarden.plan.store import update_order
 
 
 class UnknownPlan(LookupError):
@@ -39,7 +39,7 @@ def area_label(action: Action) -> str | None:
 
 
 def action_json(action: Action) -> dict[str, Any]:
-    from planwarden.rag import is_complete
+    from planwarden.plan.rag import is_complete
 
     """One action in the shape PRODUCT.md fixes for `actions --json`."""
     return {

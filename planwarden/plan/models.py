@@ -55,7 +55,7 @@ class Plan(Base):
     update_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     rating_scale: Mapped[str] = mapped_column(String(8), default="rag", server_default="rag",
-                                              doc="rag | brag: what the ratings mean (planwarden.rag)")
+                                              doc="rag | brag: what the ratings mean (planwarden.plan.rag)")
 
     sections: Mapped[list[Section]] = relationship(back_populates="plan", order_by="Section.position")
     actions: Mapped[list[Action]] = relationship(back_populates="plan", order_by="Action.position")
