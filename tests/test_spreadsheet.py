@@ -171,3 +171,15 @@ def test_exported_layout_imports_back_unchanged() -> None:
         [(a.due_text, a.milestones, a.section, a.area) for a in seed.actions]
     assert [w.ref for w in back.warnings] == ["1.2b"]  # only "To be determined…": no due date, reported
     assert "gives no due date" in back.warnings[0].message
+
+
+def test_a_ref_merged_over_rows_with_their_own_owners_gives_lettered_actions() -> None:
+    data = _xlsx([["Ref", "Action", "Lead", "Date"],
+                  ["3", "Audit cases", "Named Nurse", "May 2023"],
+                  [None, "Report to the board", "Board Manager", "June 2023"],
+                  [None, "and the executive", None, None],
+                  ["4", "Train staff", "Trainer", "July 2023"]], merges=("A2:A4",))
+    plan = parse_xlsx(data)
+    assert [(a.ref, a.text, a.owner_text) for a in plan.actions] == [
+        ("3a", "Audit cases", "Named Nurse"), ("3b", "Report to the board and the executive", "Board Manager"),
+        ("4", "Train staff", "Trainer")]

@@ -33,7 +33,8 @@ ranges, the headings and text above the table); ``read_tables`` reads them all i
   document defines Blue as complete (a key such as "Blue = Complete") or rates any action
   Blue; RAG otherwise.
 - Merged cells: a merged value applies to every row it spans; a Ref merged over several
-  rows makes those rows one action.
+  rows makes those rows one action, unless a row has its own action and its own owner or
+  due date: then the rows are actions ``3a``, ``3b``….
 """
 
 from __future__ import annotations
@@ -199,6 +200,7 @@ class _Draft:
     section: str | None = None
     area: str | None = None
     generated: bool = False
+    base: str | None = None  # the merged ref this lettered action shares ("3" of 3a, 3b)
 
     def add(self, key: str, value: Any) -> None:
         bucket = self.values.setdefault(key, [])
@@ -420,7 +422,10 @@ class _Reader:
         self._structure(values)
         ref_text = cell_text(values.get("ref"))
         if continues and self.drafts and not self.skipping:
-            self._merge(self.drafts[-1], values, extra)
+            if self._separate(self.drafts[-1], values):
+                self._split_merged(row, values, extra)
+            else:
+                self._merge(self.drafts[-1], values, extra)
         elif self._heading_only(values, extra):
             return
         elif ref_text and (any_ref(ref_text) or _LETTER.match(ref_text) or self._has_content(values)):
@@ -429,6 +434,27 @@ class _Reader:
             self._start("", row, values, extra)
         else:
             self._orphan(row, values, extra)
+
+    def _separate(self, draft: _Draft, values: dict[str, Any]) -> bool:
+        """A row under a merged Ref with its own action, owner or due date is an action of its own."""
+        own = [cell_text(values.get(k)) for k in ("owner", "due")]
+        known = {cell_text(v) for k in ("owner", "due") for v in draft.values.get(k, [])}
+        return bool(cell_text(values.get("action"))) and any(t and t not in known for t in own)
+
+    def _split_merged(self, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
+        """Ref 3 merged over three actions: 3a, 3b, 3c (the first row is renamed 3a)."""
+        first = self.drafts[-1]
+        if first.base is None:
+            del self.seen[first.ref]
+            first.base, first.ref = first.ref, f"{first.ref}a"
+            self.seen[first.ref] = first.where
+        letter = chr(ord(first.ref[-1]) + 1) if first.base else "b"
+        ref = f"{first.base}{letter}"
+        draft = _Draft(ref, row.number, self._where(row.number), section=first.section, area=first.area,
+                       base=first.base)
+        self.seen[ref] = draft.where
+        self.drafts.append(draft)
+        self._merge(draft, values, extra)
 
     def _new_action(self, values: dict[str, Any]) -> bool:
         """Without a ref, a row with its own action text starts an action when the table has no refs."""
