@@ -155,10 +155,17 @@ def _parse(kind: str, data: bytes, path: Path, options: ReadOptions, preview: Pr
         if preview is not None:
             preview.format = "text (seed layout)"
         return parsed
-    try:
-        return parse_text_tables(text, mapping=options.mapping, preview=preview)
-    except ImportFormatError:
-        return parsed  # refused below with the seed reader's own account
+    from planwarden.importing.spreadsheet import parse_csv
+
+    for reader in (lambda: parse_csv(data, mapping=options.mapping, preview=preview),  # a title longer than usual
+                   lambda: parse_text_tables(text, mapping=options.mapping, preview=preview)):
+        try:
+            found = reader()
+        except ImportFormatError:
+            continue
+        if found.actions:
+            return found
+    return parsed  # refused below with the seed reader's own account
 
 
 def _read_bytes(path: Path) -> bytes:
