@@ -426,7 +426,7 @@ class _Reader:
                 self._split_merged(row, values, extra)
             else:
                 self._merge(self.drafts[-1], values, extra)
-        elif self._heading_only(values, extra):
+        elif self._heading_only(row, values, extra):
             return
         elif ref_text and (any_ref(ref_text) or _LETTER.match(ref_text) or self._has_content(values)):
             self._start(ref_text, row, values, extra)
@@ -495,24 +495,31 @@ class _Reader:
             section.areas.append(self.areas[number])
         self.areas[number].title = self.areas[number].title or title
 
-    def _heading_only(self, values: dict[str, Any], extra: dict[str, str]) -> bool:
+    def _heading_only(self, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> bool:
         """A row whose only text is '2. Identifying needs' (often merged across the table) is a heading."""
         texts = [t for t in ([cell_text(v) for v in values.values()] + list(extra.values())) if t]
         texts = list(dict.fromkeys(texts))
         if len(texts) != 1:
             return False
         if split_heading(texts[0]) is None:
-            return self._unnumbered_heading(values, texts[0])
+            return self._unnumbered_heading(row, values, texts[0])
         if self.table_has_refs or cell_text(values.get("action")) != texts[0] or _is_heading_text(texts[0]):
             self._open(texts[0])
             return True
         return False
 
-    def _unnumbered_heading(self, values: dict[str, Any], text: str) -> bool:
-        """A row whose only text sits outside the action column (a band merged across the table,
-        "Leadership and governance") is a heading: in a table without refs it opens the next section."""
-        if cell_text(values.get("action")) or len(text) > 200 or any_ref(text) or _LETTER.match(text):
+    def _unnumbered_heading(self, row: SheetRow, values: dict[str, Any], text: str) -> bool:
+        """A row whose only text is in its first cell, outside the action, owner, due, rating and
+        progress columns (a band merged across the table, "Leadership and governance"), is a heading:
+        in a table without refs it opens the next section. Reported, so nothing vanishes unseen."""
+        assert self.layout is not None
+        content = {self.layout.columns[k] for k in ("action", "owner", "due", "rag", "progress", "outcomes")
+                   if k in self.layout.columns}
+        first = next((i for i, c in enumerate(row.cells) if cell_text(c)), None)
+        if first is None or first in content or len(text) > 200 or any_ref(text) or _LETTER.match(text):
             return False
+        self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{text[:60]}' read as a "
+                                           "heading", row.number))
         if not self.table_has_refs:
             numbers = [int(n) for n in self.sections if n.isdigit()]
             self._open_parts(("section", str(max(numbers, default=0) + 1), " ".join(text.split())))
