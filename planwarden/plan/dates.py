@@ -46,7 +46,8 @@ _MONTH = (r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|j
 _ORD = r"(?:st|nd|rd|th)?"
 _FY = r"(?P<y>(?:19|20)\d{2})\s*[/-]\s*(?P<y2>\d{2}|(?:19|20)\d{2})\b"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("quarter", re.compile(rf"\bq(?:uarter)?\s*(?P<q>[1-4])\s*(?:of\s+)?(?:fy\s*)?(?:{_FY}|(?P<cy>(?:19|20)\d{{2}})\b)",
+    ("quarter", re.compile(rf"\bq(?:uarter)?\s*(?P<q>[1-4])\s*(?:of\s+)?(?:fy\s*)?(?:{_FY}|(?P<cy>(?:19|20)\d{{2}})\b"
+                           r"|(?P<qs>\d{2})\s*[/-]\s*(?P<qe>\d{2})\b)",
                            re.I)),
     ("season", re.compile(r"\b(?P<s>spring|summer|autumn|fall|winter)\s+(?:term\s+)?(?P<y>(?:19|20)\d{2})\b", re.I)),
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")),
@@ -156,7 +157,7 @@ def _period_date(name: str, m: re.Match[str]) -> dt.date | None:
     if m["cy"]:
         year, month = int(m["cy"]), quarter * 3
     else:
-        end = _fy_end_year(m)
+        end = _fy_end_year(m) if m["y"] else (2001 + int(m["qs"]) if (int(m["qs"]) + 1) % 100 == int(m["qe"]) else None)
         if end is None:
             return None
         year, month = (end - 1, quarter * 3 + 3) if quarter < 4 else (end, 3)
