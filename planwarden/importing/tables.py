@@ -381,9 +381,10 @@ class _Reader:
                                     f"({self._where(row.number)}: {found}); use --map \"Header=action\"")
         if "rag" in layout.columns and normalise_header(layout.header[layout.columns["rag"]]) in ("brag", "b rag"):
             self.brag_header = True  # a rating column headed BRAG
-        self.preview.mappings.append((self.name or f"table {self.index}", {
-            **{layout.header[i]: k for k, i in layout.columns.items()},
-            **{name: "extra" for name in layout.extras}}))
+        named = [(i, layout.header[i], k) for k, i in layout.columns.items()]
+        named += [(i, name, "extra") for name, i in layout.extras.items()]
+        self.preview.mappings.append((self.name or f"table {self.index}",
+                                      {header: key for _, header, key in sorted(named)}))
         for key in ("owner", "due", "rag", "progress"):
             if key not in layout.columns and not any(w.field == key and w.ref is None for w in self.plan.warnings):
                 self.plan.warnings.append(Warning_(None, key, f"{self._prefix()}no {COLUMN_NAMES[key]} column: "
