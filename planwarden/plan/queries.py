@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from planwarden.plan.models import Action, ActionOwner, Plan
+from planwarden.plan.rag import is_complete
 from planwarden.plan.store import update_order
 
 
@@ -39,8 +40,6 @@ def area_label(action: Action) -> str | None:
 
 
 def action_json(action: Action) -> dict[str, Any]:
-    from planwarden.plan.rag import is_complete
-
     """One action in the shape PRODUCT.md fixes for `actions --json`."""
     return {
         "plan": action.plan.key,
