@@ -99,3 +99,48 @@ def test_empty_and_unreadable_rag() -> None:
     assert parse_rag("") == parse_rag("  ") and parse_rag("").rag is None and not parse_rag("").colour_lost
     odd = parse_rag("Amber/Green")
     assert odd.rag is None and odd.unrecognised
+
+
+@pytest.mark.parametrize(("text", "due", "warned"), [
+    ("2012/13", D(2013, 3, 31), False),  # a financial year ends on 31 March
+    ("By end of 2022-23", D(2023, 3, 31), False),
+    ("Q3 2023/24", D(2023, 12, 31), False),  # financial quarters count from April
+    ("Q4 2023/24", D(2024, 3, 31), False),
+    ("Q1 24/25", D(2024, 6, 30), False),
+    ("Q2 2024", D(2024, 6, 30), False),  # a calendar quarter
+    ("Spring 2024", D(2024, 5, 31), True),  # seasons are vague: flagged
+    ("Winter 2023", D(2024, 2, 29), True),
+    ("Mar-24", D(2024, 3, 31), False),  # Excel's month format copied as text
+    ("05/01/2023", D(2023, 1, 5), False),  # day first
+])
+def test_financial_years_quarters_seasons(text: str, due: dt.date, warned: bool) -> None:
+    parsed = parse_due(text)
+    assert parsed.due == due and bool(parsed.warnings) == warned
+
+
+def test_no_year_pair_that_does_not_follow_is_a_financial_year() -> None:
+    assert parse_due("2012/15").due is None and parse_due("Q1 24/26").due is None
+
+
+@pytest.mark.parametrize(("text", "scale", "rag", "complete"), [
+    ("On track", "rag", "amber", False), ("On track", "brag", "green", False),
+    ("Blue", "brag", "green", True), ("B", "brag", "green", True), ("G", "brag", "green", False),
+    ("Complete", "rag", "green", True), ("Achieved", "brag", "green", True),
+    ("Work in progress", "rag", "amber", False), ("Delayed", "rag", "red", False), ("At risk", "brag", "red", False),
+    ("Not started", "rag", "red", False), ("1", "rag", "green", True), ("4", "brag", "red", False),
+    ("Completed - Blue", "brag", "green", True), ("Complete - see evidence", "rag", "green", True),
+])
+def test_one_rating_vocabulary_for_rag_and_brag(text: str, scale: str, rag: str, complete: bool) -> None:
+    from planwarden.plan.rag import is_complete, parse_rating
+
+    reading = parse_rating(text, scale)  # type: ignore[arg-type]
+    assert (reading.rag, reading.complete) == (rag, complete)
+    assert is_complete(reading.rag, reading.complete, scale) == (complete or (scale == "rag" and rag == "green"))
+
+
+def test_green_is_complete_under_rag_only() -> None:
+    from planwarden.plan.rag import display, is_complete
+
+    assert is_complete("green", False, "rag") and not is_complete("green", False, "brag")
+    assert is_complete("green", True, "brag") and display("green", True, "brag") == "blue"
+    assert not is_complete("amber", True, "rag")  # under RAG the colour decides: a reply turning it amber reopens it

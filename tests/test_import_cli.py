@@ -84,7 +84,7 @@ def test_export_then_import_changes_nothing(jtai_env: str, tmp_path: Path,
     (None, "no such file"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary"),
     (b"", "empty"),
-    (b"Minutes of the meeting\n\nNothing was agreed.\n", "no action table"),
+    (b"Minutes of the meeting\n\nNothing was agreed.\n", "no actions found"),
 ])
 def test_bad_files_are_refused_clearly(tmp_path: Path, content: bytes | None, message: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:

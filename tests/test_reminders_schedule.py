@@ -150,3 +150,12 @@ def test_one_reminder_per_action_per_day_and_never_a_repeat(region: str) -> None
     per_day = [(d, ref) for d, ref, _ in got]
     assert len(per_day) == len(set(per_day))
     assert all(cal.is_working_day(D.fromisoformat(d)) for d, _, _ in got)
+
+
+def test_complete_actions_get_nothing_on_both_scales() -> None:
+    due, today = D(2023, 3, 1), D(2023, 3, 1)
+    rag_green = ActionState(1, "1.1", due, "green")  # RAG: green means complete
+    brag_green = ActionState(2, "1.2", due, "green", complete=False, scale="brag")  # BRAG: green is on track
+    brag_blue = ActionState(3, "1.3", due, "green", complete=True, scale="brag")  # BRAG: Blue is complete
+    got = reminders_due([rag_green, brag_green, brag_blue], [], today, ENG)
+    assert [(r.ref, r.kind) for r in got] == [("1.2", "due")]

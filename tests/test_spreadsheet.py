@@ -92,9 +92,15 @@ def test_csv_with_semicolons_and_other_header_names() -> None:
                                                                D(2012, 12, 31), "green", "Agreed")
 
 
-def test_missing_required_column_names_it() -> None:
-    with pytest.raises(ImportFormatError, match="Owner") as caught:
-        parse_csv(b"Ref,Action,Due,RAG\n1.1a,Do it,1 May 2023,A\n")
+def test_missing_owner_column_is_reported_not_refused() -> None:
+    plan = parse_csv(b"Ref,Action,Due,RAG\n1.1a,Do it,1 May 2023,A\n")
+    assert [a.ref for a in plan.actions] == ["1.1a"] and plan.actions[0].owner_text == ""
+    assert any(w.field == "owner" and "no Owner column" in w.message for w in plan.warnings)
+
+
+def test_missing_action_column_names_the_line_and_the_headers() -> None:
+    with pytest.raises(ImportFormatError, match=r"no Action column.*line 1: Ref, Owner, Due") as caught:
+        parse_csv(b"Ref,Owner,Due\n1.1a,Pat,1 May 2023\n")
     assert isinstance(caught.value, ValueError)
 
 
@@ -143,9 +149,9 @@ def test_xlsx_merged_owner_value_is_written_in_the_top_cell() -> None:
     assert [a.owner_text for a in parse_xlsx(data).actions] == ["Shared", "Shared"]
 
 
-def test_xlsx_missing_column_names_the_sheet_and_column() -> None:
-    with pytest.raises(ImportFormatError, match="Due"):
-        parse_xlsx(_xlsx([["Ref", "Action", "Owner"], ["1.1a", "Do it", "Pat"]]))
+def test_xlsx_missing_due_column_is_reported() -> None:
+    plan = parse_xlsx(_xlsx([["Ref", "Action", "Owner"], ["1.1a", "Do it", "Pat"]]))
+    assert any(w.field == "due" and "no Due column" in w.message for w in plan.warnings)
     with pytest.raises(ImportFormatError):
         parse_xlsx(b"PK\x03\x04 not really a workbook")
 
@@ -163,4 +169,17 @@ def test_exported_layout_imports_back_unchanged() -> None:
     assert _fields(back) == _fields(seed)
     assert [(a.due_text, a.milestones, a.section, a.area) for a in back.actions] == \
         [(a.due_text, a.milestones, a.section, a.area) for a in seed.actions]
-    assert back.warnings == []
+    assert [w.ref for w in back.warnings] == ["1.2b"]  # only "To be determined…": no due date, reported
+    assert "gives no due date" in back.warnings[0].message
+
+
+def test_a_ref_merged_over_rows_with_their_own_owners_gives_lettered_actions() -> None:
+    data = _xlsx([["Ref", "Action", "Lead", "Date"],
+                  ["3", "Audit cases", "Named Nurse", "May 2023"],
+                  [None, "Report to the board", "Board Manager", "June 2023"],
+                  [None, "and the executive", None, None],
+                  ["4", "Train staff", "Trainer", "July 2023"]], merges=("A2:A4",))
+    plan = parse_xlsx(data)
+    assert [(a.ref, a.text, a.owner_text) for a in plan.actions] == [
+        ("3a", "Audit cases", "Named Nurse"), ("3b", "Report to the board and the executive", "Board Manager"),
+        ("4", "Train staff", "Trainer")]

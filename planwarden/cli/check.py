@@ -24,11 +24,14 @@ def check(args: argparse.Namespace) -> int:
                               "database": redact_url(config.database_url), "plans": [p.key for p in config.plans]}
     if not args.no_mailbox:
         result["mailbox"] = _try_mailbox(config)
+    result["unresolved_owners"] = _unresolved(config)
     if args.json:
         print_json(result)
     else:
         for key, value in result.items():
-            print(f"{key:<9} {value}")
+            if key != "unresolved_owners":
+                print(f"{key:<9} {value}")
+        _print_unresolved(result["unresolved_owners"])
     return 0 if result.get("mailbox", "ok") == "ok" else 3
 
 
@@ -44,3 +47,24 @@ def _try_mailbox(config: Any) -> str:
         from planwarden.core.log import redact
         return f"unreachable: {redact(str(exc))[:200]}"
     return "ok"
+
+
+def _unresolved(config: Any) -> dict[str, list[dict[str, object]]]:
+    """Owner texts in each plan's actions that the directory does not resolve (reminders go to the secretary)."""
+    from planwarden.core.db import session_scope
+    from planwarden.plan.directory import Directory
+    from planwarden.importing.people import unresolved
+
+    directory = Directory(config.directory)
+    with session_scope(config.database_url) as session:
+        return {plan.key: unresolved(session, plan.key, directory) for plan in config.plans}
+
+
+def _print_unresolved(found: dict[str, list[dict[str, object]]]) -> None:
+    for plan, rows in found.items():
+        if not rows:
+            continue
+        print(f"\nPlan {plan!r}: {len(rows)} owner texts not in the directory "
+              "(draft entries with: planwarden directory suggest --plan KEY --out FILE)")
+        for row in rows:
+            print(f"  {row['ref']!s:<8} {'; '.join(map(str, row['unresolved']))}")

@@ -45,6 +45,8 @@ class ParsedAction:
     section: str | None = None  # section number, e.g. "1"
     area: str | None = None  # area number, e.g. "1.1"
     line: int | None = None  # 1-based line of the row in the source file
+    extra: dict[str, str] = field(default_factory=dict)  # columns the importer has no field for, by header
+    complete: bool = False  # the rating says the action is done (Complete, Blue on a BRAG plan, Green on RAG)
 
 
 @dataclass
@@ -71,3 +73,4 @@ class ParsedPlan:
     sections: list[ParsedSection] = field(default_factory=list)
     actions: list[ParsedAction] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
+    rating_scale: str | None = None  # "rag" | "brag"; None: the reader cannot tell (keep the plan's)

@@ -54,6 +54,8 @@ class PlanWriter:
             self.plan.update_date = parsed.update_date
         if parsed.title and not self.plan.title:
             self.plan.title = parsed.title
+        if parsed.rating_scale and self.plan.rating_scale != parsed.rating_scale:
+            self.plan.rating_scale = parsed.rating_scale
         self._write_structure(parsed)
         existing = {a.ref: a for a in self.session.scalars(
             select(Action).where(Action.plan_id == self.plan.id).options(
@@ -103,10 +105,14 @@ class PlanWriter:
         return {
             "text": item.text.strip(), "owner_text": tidy(item.owner_text), "due": item.due,
             "due_text": tidy(item.due_text), "milestones": [d.isoformat() for d in item.milestones],
-            "rag": item.rag,
+            "rag": item.rag, "complete": self._complete(item), "extra": dict(item.extra) or None,
             "section": section if section else (current_value(current, "section")),
             "area": area if area else (current_value(current, "area")),
         }
+
+    def _complete(self, item: ParsedAction) -> bool:
+        """Under RAG a green rating is the complete flag too (the seed and older readers only give the colour)."""
+        return bool(item.complete) or (item.rag == "green" and (self.plan.rating_scale or "rag") == "rag")
 
     def _write_action(self, item: ParsedAction, action: Action | None, position: int,
                       update_date: dt.date | None, result: WriteResult) -> None:

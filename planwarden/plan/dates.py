@@ -9,12 +9,17 @@ need one due date, so the rules are:
   (the action is due by then); ``End 2012`` or a year alone means 31 December;
 - several dates in one text: the latest is the due date, the earlier ones are
   milestones (``First stage … 23 December 2022 and the full review … 3 February 2023``);
-- numeric dates are British (dd/mm/yy); ISO ``2023-03-31`` is accepted too;
+- numeric dates are British (dd/mm/yy); ISO ``2023-03-31`` is accepted too; Excel's
+  ``Mar-24`` (and ``March '24``) is the end of March 2024;
 - a date that does not exist (``31 February 2023``) gives no due date and a warning;
 - a year that cannot be meant (after 2100, before 1950, or more than 20 years away
   from the plan's other dates) keeps the date but warns, naming the year;
 - ``Update July 2013`` in a timescales column is the date an update is expected, not
   when the action is due: no due date, with a warning so a person decides;
+- a financial year ``2012/13`` ends on 31 March 2013; a quarter of one (``Q3 2023/24``)
+  ends on the last day of its third month counted from April (31 December 2023); a
+  quarter of a calendar year (``Q3 2023``) on 30 September; a season (``Spring 2023``)
+  on its last day, with a warning since seasons are vague;
 - ``N/A``, ``TBD``/``To be determined…``, ``Ongoing`` and an empty cell mean no due
   date, without a warning (``kind`` says which).
 
@@ -39,13 +44,21 @@ MONTHS: dict[str, int] = {
 _MONTH = (r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _ORD = r"(?:st|nd|rd|th)?"
+_FY = r"(?P<y>(?:19|20)\d{2})\s*[/-]\s*(?P<y2>\d{2}|(?:19|20)\d{2})\b"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("quarter", re.compile(rf"\bq(?:uarter)?\s*(?P<q>[1-4])\s*(?:of\s+)?(?:fy\s*)?(?:{_FY}|(?P<cy>(?:19|20)\d{{2}})\b"
+                           r"|(?P<qs>\d{2})\s*[/-]\s*(?P<qe>\d{2})\b)",
+                           re.I)),
+    ("season", re.compile(r"\b(?P<s>spring|summer|autumn|fall|winter)\s+(?:term\s+)?(?P<y>(?:19|20)\d{2})\b", re.I)),
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")),
     ("numeric", re.compile(r"\b(?P<d>\d{1,2})[/.](?P<m>\d{1,2})[/.](?P<y>\d{4}|\d{2})\b")),
     ("dmy", re.compile(rf"\b(?P<d>\d{{1,2}}){_ORD}(?:\s+of)?\s+{_MONTH.format('m')},?\s+(?P<y>\d{{4}})\b", re.I)),
     ("mdy", re.compile(rf"\b{_MONTH.format('m')}\s+(?P<d>\d{{1,2}}){_ORD},?\s+(?P<y>\d{{4}})\b", re.I)),
     ("my", re.compile(rf"\b{_MONTH.format('m')},?\s+(?P<y>\d{{4}})\b", re.I)),
+    ("fy", re.compile(rf"\b(?:fy\s*)?{_FY}", re.I)),
+    ("my", re.compile(rf"\b{_MONTH.format('m')}\s*[-'’]\s*(?P<y>\d{{2}})\b", re.I)),  # Excel's "Mar-24"
 ]
+_SEASON = dict(_PATTERNS)["season"]
 _YEAR_ONLY = re.compile(r"^(?:(?:by\s+)?(?:the\s+)?end\s+(?:of\s+)?|by\s+|during\s+|in\s+)?"
                         r"(?P<y>(?:19|20|21)\d{2})\.?$", re.I)
 _NOT_APPLICABLE = re.compile(r"^(?:n/?a|none|not applicable|nil|-+|–|—)\.?$", re.I)
@@ -94,6 +107,9 @@ def parse_due(text: str, *, reference_year: int | None = None) -> DueParse:
     if not found:
         kind: DueKind = "invalid" if invalid else "unrecognised"
         return DueParse(None, warnings=warnings or [f"no date found in '{clean}'"], kind=kind)
+    for f in found:
+        if _SEASON.fullmatch(f.text):
+            warnings.append(f"'{f.text}' is a season: read as its last day, {f.date:%d %B %Y}; please check")
     return _choose(found, warnings, reference_year)
 
 
@@ -119,7 +135,38 @@ def find_dates(text: str) -> tuple[list[_Found], list[str]]:
     return found, invalid
 
 
+_SEASON_END = {"spring": (5, 31), "summer": (8, 31), "autumn": (11, 30), "fall": (11, 30), "winter": (2, 0)}
+
+
+def _fy_end_year(m: re.Match[str]) -> int | None:
+    """'2012/13' -> 2013 (the financial year ends on 31 March); None when the years do not follow."""
+    start, end = int(m["y"]), int(m["y2"][-2:])
+    return start + 1 if (start + 1) % 100 == end else None
+
+
+def _period_date(name: str, m: re.Match[str]) -> dt.date | None:
+    """Financial years, quarters (financial when written 2023/24) and seasons: their last day."""
+    if name == "fy":
+        year = _fy_end_year(m)
+        return dt.date(year, 3, 31) if year else None
+    if name == "season":
+        month, day = _SEASON_END[m["s"].lower()]
+        year = int(m["y"]) + (1 if month == 2 else 0)  # winter 2023 runs into February 2024
+        return dt.date(year, month, day or calendar.monthrange(year, 2)[1])
+    quarter = int(m["q"])
+    if m["cy"]:
+        year, month = int(m["cy"]), quarter * 3
+    else:
+        end = _fy_end_year(m) if m["y"] else (2001 + int(m["qs"]) if (int(m["qs"]) + 1) % 100 == int(m["qe"]) else None)
+        if end is None:
+            return None
+        year, month = (end - 1, quarter * 3 + 3) if quarter < 4 else (end, 3)
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
 def _to_date(name: str, m: re.Match[str]) -> tuple[dt.date | None, Literal["date", "month", "year"]]:
+    if name in ("fy", "quarter", "season"):
+        return _period_date(name, m), "month"
     year = int(m["y"])
     if len(m["y"]) == 2:
         year += 2000 if year < 70 else 1900
@@ -159,13 +206,6 @@ def implausible_year(year: int, reference_year: int | None = None) -> str | None
 # --------------------------------------------------------------------------- RAG
 
 RagColour = Literal["red", "amber", "green"]
-_BULLETS = set("•●○◦◉⬤■□▪▫◼◻◆◇♦*·∙‣⁃")
-_RAG_WORDS: dict[str, RagColour] = {
-    "r": "red", "red": "red", "a": "amber", "amber": "amber", "g": "green", "green": "green",
-    "complete": "green", "completed": "green", "closed": "green", "done": "green", "achieved": "green",
-    "in progress": "amber", "on track": "amber", "delayed": "red", "at risk": "red", "off track": "red",
-}
-_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -183,20 +223,15 @@ class RagParse:
 
 
 def parse_rag(text: str) -> RagParse:
-    """Read a RAG cell: ``A``, ``G``, ``R``, ``Amber``, ``green``, ``Complete``, a bare bullet…"""
-    clean = " ".join(_TAGS.sub(" ", text or "").split()).strip(" .:;,-–").lower()
-    if not clean:
-        return RagParse(None)
-    if all(ch in _BULLETS or ch.isspace() for ch in clean):
-        return RagParse(None, colour_lost=True)
-    clean = clean.lstrip("".join(_BULLETS)).strip()
-    if clean in _RAG_WORDS:
-        return RagParse(_RAG_WORDS[clean])
-    # "Green – complete", "Amber (on track)": a leading colour word, and no other colour named
-    colours = {c for word, c in _RAG_WORDS.items() if len(word) > 1 and re.search(rf"\b{word}\b", clean)}
-    if re.match(r"(?:red|amber|green)\b", clean) and len(colours) == 1:
-        return RagParse(colours.pop())
-    return RagParse(None, unrecognised=True)
+    """Read a RAG cell (RAG scale): ``A``, ``G``, ``R``, ``Amber``, ``green``, ``Complete``, a bullet…
+
+    The vocabulary lives in ``planwarden.plan.rag``; this is the RAG-scale reading the seed
+    text and the replies use (no ``B`` or 1-4 scores: there they are refs or numbers).
+    """
+    from planwarden.plan.rag import parse_rating
+
+    reading = parse_rating(text, "rag", short=False)
+    return RagParse(reading.rag, reading.colour_lost, reading.unrecognised)
 
 
 def rag_colour(text: str) -> RagColour | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
-                        TypeDecorator, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Text,
+                        TypeDecorator, UniqueConstraint, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -54,6 +54,8 @@ class Plan(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     update_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    rating_scale: Mapped[str] = mapped_column(String(8), default="rag", server_default="rag",
+                                              doc="rag | brag: what the ratings mean (planwarden.plan.rag)")
 
     sections: Mapped[list[Section]] = relationship(back_populates="plan", order_by="Section.position")
     actions: Mapped[list[Action]] = relationship(back_populates="plan", order_by="Action.position")
@@ -115,6 +117,10 @@ class Action(Base):
     due_text: Mapped[str] = mapped_column(Text, default="")
     milestones: Mapped[list[str]] = mapped_column(JSON, default=list)
     rag: Mapped[str | None] = mapped_column(String(8))
+    complete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                           doc="done, apart from the rating (Blue on BRAG); ask rag.is_complete")
+    extra: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None,
+                                                        doc="the plan's own columns with no field, by header")
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

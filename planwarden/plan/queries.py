@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from planwarden.plan.models import Action, ActionOwner, Plan
+from planwarden.plan.rag import is_complete
 from planwarden.plan.store import update_order
 
 
@@ -52,6 +53,8 @@ def action_json(action: Action) -> dict[str, Any]:
         "due_text": action.due_text,
         "milestones": list(action.milestones or []),
         "rag": action.rag,
+        "complete": is_complete(action.rag, action.complete, action.plan.rating_scale),
+        "extra": dict(action.extra or {}),
         "updates": [{"date": u.date.isoformat() if u.date else None, "text": u.text, "rag": u.rag,
                      "source": u.source} for u in sorted(action.updates, key=update_order)],
     }

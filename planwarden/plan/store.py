@@ -18,7 +18,7 @@ from planwarden.core.config import PersonConfig, PlanConfig
 from planwarden.plan.models import (Action, ActionOwner, Area, History, ImportRun, Person, Plan, ProgressUpdate,
                                Section)
 
-TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "section", "area")
+TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "complete", "extra", "section", "area")
 
 
 def _jsonable(value: Any) -> Any:

@@ -83,10 +83,11 @@ class PlanRun:
 
 
 def load_states(session: Session, plan_id: int) -> list[ActionState]:
-    rows = session.execute(select(Action.id, Action.ref, Action.due, Action.rag)
+    scale = session.scalar(select(Plan.rating_scale).where(Plan.id == plan_id)) or "rag"
+    rows = session.execute(select(Action.id, Action.ref, Action.due, Action.rag, Action.complete)
                            .where(Action.plan_id == plan_id, Action.deleted_at.is_(None))
                            .order_by(Action.position, Action.id))
-    return [ActionState(i, ref, due, rag) for i, ref, due, rag in rows]
+    return [ActionState(i, ref, due, rag, bool(complete), scale) for i, ref, due, rag, complete in rows]
 
 
 def load_sent(session: Session, plan_key: str) -> list[Sent]:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from planwarden.plan.rag import is_complete
 from planwarden.reminders.workdays import WorkingCalendar, shift
 
 Kind = Literal["ahead", "due", "overdue", "escalation", "no-due-date"]
@@ -55,6 +56,8 @@ class ActionState:
     ref: str
     due: dt.date | None
     rag: str | None
+    complete: bool = False  # Action.complete (what Blue means on a BRAG plan)
+    scale: str = "rag"  # the plan's rating scale
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,9 @@ def due_key(due: dt.date | None) -> str:
     return due.isoformat() if due else "none"
 
 
-def is_open(rag: str | None) -> bool:
-    return (rag or "").lower() != "green"
+def is_open(rag: str | None, complete: bool = False, scale: str = "rag") -> bool:
+    """Open until complete, by the one rule (planwarden.plan.rag): green under RAG, Blue under BRAG."""
+    return not is_complete(rag, complete, scale)
 
 
 def reminders_due(actions: Iterable[ActionState], sent: Iterable[Sent], today: dt.date,
@@ -104,7 +108,7 @@ def reminders_due(actions: Iterable[ActionState], sent: Iterable[Sent], today: d
         history[s.action_id].append(s)
     out: list[Reminder] = []
     for action in actions:
-        if not is_open(action.rag):
+        if not is_open(action.rag, action.complete, action.scale):
             continue
         reminder = _for_action(action, history.get(action.action_id, []), today, calendar, rules)
         if reminder is not None:
