@@ -79,10 +79,13 @@ def _collect(sessions: sessionmaker[Session], config: Config, mailbox: Mailbox, 
     while report.error is None:
         batch = _take(iterator, batch_size, batch_bytes, report, mailbox.name)
         if not batch:
+            with sessions.begin() as session:  # a round with nothing new still moves the position on
+                _checkpoint(mailbox, session)
             break
         try:
             with sessions.begin() as session:
                 results = [ingest_one(session, config, directory, m.raw, f"{mailbox.name}:{m.uid}") for m in batch]
+                _checkpoint(mailbox, session)
         except OperationalError as exc:
             report.error = f"database unavailable: {type(exc.orig).__name__ if exc.orig else 'error'}"
             break
@@ -98,6 +101,14 @@ def _collect(sessions: sessionmaker[Session], config: Config, mailbox: Mailbox, 
                 report.error = f"could not move message {incoming.uid}: {redact(str(exc)) or type(exc).__name__}"
                 log.warning("%s", report.error)
     return report
+
+
+def _checkpoint(mailbox: Mailbox, session: Session) -> None:
+    """Mailboxes that read by position (Graph's delta link, EWS sync state, IMAP's
+    UIDVALIDITY) store it here, in the transaction that records what was read."""
+    checkpoint = getattr(mailbox, "checkpoint", None)
+    if callable(checkpoint):
+        checkpoint(session)
 
 
 def _take(iterator: Iterator[Incoming], size: int, max_bytes: int, report: CollectReport, name: str) -> list[Incoming]:
