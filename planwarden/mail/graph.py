@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden import clock
 from planwarden.config import GraphSettings
+from planwarden.mail.limits import SendingLimits
 from planwarden.mail.transport import (Delivery, Incoming, MailboxUnavailable, OutgoingMail,
                                        TransportUnavailable)
 
@@ -131,6 +132,11 @@ class _GraphBase:
 
 class GraphTransport(_GraphBase):
     name = "graph"
+
+    @property
+    def limits(self) -> SendingLimits:
+        """Exchange Online's per-mailbox limits (``mail.graph.max_*``), kept by the outbox."""
+        return SendingLimits(self.settings.max_messages_per_minute, self.settings.max_recipients_per_day)
 
     def send(self, batch: Sequence[OutgoingMail], on_result: OnResult | None = None) -> list[Delivery]:
         results: list[Delivery] = []
