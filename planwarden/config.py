@@ -253,7 +253,7 @@ class EwsSettings(_Limited):
     primary_smtp_address: str | None = None
     username_env: str = "PLANWARDEN_EWS_USERNAME"
     password_env: str = "PLANWARDEN_EWS_PASSWORD"
-    auth_type: Literal["NTLM", "basic", "digest", "OAuth 2.0", "GSSAPI", "SSPI"] | None = Field(
+    auth_type: Literal["NTLM", "basic", "digest"] | None = Field(
         None, description="how to log in to Exchange (default: found by asking the server)")
     version: str | None = Field(None, description="Exchange build, e.g. \"Exchange2016\" or \"15.1.2507.6\" "
                                                   "(default: found by asking the server)")

@@ -44,9 +44,10 @@ def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
         from planwarden.mail.imap import ImapMailbox
         return ImapMailbox(mail.imap)
     if mail.transport == "ews":
+        from planwarden.db import session_factory
         from planwarden.mail.ews import EwsMailbox
         return EwsMailbox(mail.ews, processed_folder=mail.imap.processed_folder,
-                          quarantine_folder=mail.imap.quarantine_folder)
+                          quarantine_folder=mail.imap.quarantine_folder, sessions=session_factory(config.database_url))
     if mail.transport == "graph":
         from planwarden.db import session_factory
         from planwarden.mail.graph import GraphMailbox

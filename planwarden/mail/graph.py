@@ -303,24 +303,18 @@ class GraphMailbox(_GraphBase):
         """The stored position (next or delta link), or None before the first full round."""
         if self.sessions is None:
             return None
-        from planwarden.mail.models import MailState
+        from planwarden.mail.models import load_state
 
         with self.sessions.begin() as session:
-            row = session.get(MailState, self.state_key)
-            return row.value if row else None
+            return load_state(session, self.state_key)
 
     def checkpoint(self, session: Session) -> None:
         """Store the position reached, in the caller's transaction: the one that records
         the messages yielded so far, so the link never runs ahead of what is recorded."""
-        if self._reached is None:
-            return
-        from planwarden.mail.models import MailState
+        from planwarden.mail.models import store_state
 
-        row = session.get(MailState, self.state_key)
-        if row is None:
-            session.add(MailState(key=self.state_key, value=self._reached, updated_at=clock.now()))
-        else:
-            row.value, row.updated_at = self._reached, clock.now()
+        if self._reached is not None:
+            store_state(session, self.state_key, self._reached)
 
     # ------------------------------------------------------------------ reading
 
