@@ -41,8 +41,9 @@ def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
     """The mailbox replies are read from: the plan's own ``[plans.mail]`` when it has one."""
     mail = config.mail_for(plan_key)
     if mail.transport == "smtp":
+        from planwarden.db import session_factory
         from planwarden.mail.imap import ImapMailbox
-        return ImapMailbox(mail.imap)
+        return ImapMailbox(mail.imap, sessions=session_factory(config.database_url))
     if mail.transport == "ews":
         from planwarden.db import session_factory
         from planwarden.mail.ews import EwsMailbox
