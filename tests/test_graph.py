@@ -314,3 +314,14 @@ def test_after_a_resync_replies_already_recorded_are_not_applied_again(jtai_env:
     assert box.resynced and not replay.exchanges
     assert [(r.outcome, r.reason.split(":")[0]) for r in report.results] == [("ignored", "duplicate")]
     assert first.outcome != "ignored" or "duplicate" not in first.reason
+
+
+def test_a_throttled_read_waits_as_asked_then_carries_on(clock: FixedClock) -> None:
+    replay = Replay("inbox_delta.json")
+    first = replay.exchanges[0]
+    replay.exchanges.insert(0, {"request": first["request"], "response": {
+        "status": 503, "headers": {"Retry-After": "7", "Content-Type": "application/json"},
+        "json": {"error": {"code": "ServiceUnavailable", "message": "Service Unavailable"}}}})
+    slept: list[float] = []
+    box = GraphMailbox(SETTINGS, token_provider=lambda: TOKEN, client=replay.client(), sleep=slept.append)
+    assert len(list(box.fetch())) == 3 and slept == [7]

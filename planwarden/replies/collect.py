@@ -79,8 +79,7 @@ def _collect(sessions: sessionmaker[Session], config: Config, mailbox: Mailbox, 
     while report.error is None:
         batch = _take(iterator, batch_size, batch_bytes, report, mailbox.name)
         if not batch:
-            with sessions.begin() as session:  # a round with nothing new still moves the position on
-                _checkpoint(mailbox, session)
+            _final_checkpoint(sessions, mailbox, report)
             break
         try:
             with sessions.begin() as session:
@@ -109,6 +108,17 @@ def _checkpoint(mailbox: Mailbox, session: Session) -> None:
     checkpoint = getattr(mailbox, "checkpoint", None)
     if callable(checkpoint):
         checkpoint(session)
+
+
+def _final_checkpoint(sessions: sessionmaker[Session], mailbox: Mailbox, report: CollectReport) -> None:
+    """A round with nothing new (or whose last page held only deletions) still moves on."""
+    if not callable(getattr(mailbox, "checkpoint", None)):
+        return
+    try:
+        with sessions.begin() as session:
+            _checkpoint(mailbox, session)
+    except OperationalError as exc:
+        report.error = report.error or f"database unavailable: {type(exc.orig).__name__ if exc.orig else 'error'}"
 
 
 def _take(iterator: Iterator[Incoming], size: int, max_bytes: int, report: CollectReport, name: str) -> list[Incoming]:
