@@ -94,3 +94,20 @@ def test_without_limits_nothing_is_held(db_url: str, clock: FixedClock) -> None:
     assert (stats.sent, stats.held) == (50, 0)
     with session_factory(db_url)() as session:
         assert not session.scalars(select(OutboxMessage).where(OutboxMessage.state != "sent")).all()
+
+
+def test_two_passes_at_once_share_one_allowance(db_url: str, clock: FixedClock) -> None:
+    import threading
+
+    queue(db_url, 100)
+    sessions = session_factory(db_url)
+    transports = [Scripted(delay=0.002), Scripted(delay=0.002)]
+    passes = [threading.Thread(target=deliver_pending, args=(sessions, t), kwargs={"limits": EXCHANGE_ONLINE,
+                                                                                 "batch_size": 10})
+              for t in transports]
+    for p in passes:
+        p.start()
+    for p in passes:
+        p.join()
+    sent = transports[0].sent + transports[1].sent
+    assert len(sent) == 30 and len(set(sent)) == 30, "30 in the minute between them, none twice"

@@ -85,7 +85,7 @@ def deliver_pending(sessions: sessionmaker[Session], transport: Transport, *, ba
     within the sending ``limits`` (default: the transport's own ``limits``, if it has any)."""
     stats = DeliveryStats()
     limits = limits if limits is not None else getattr(transport, "limits", None)
-    gate = RateGate(limits) if limits is not None and limits.any else None
+    gate = RateGate(limits, lease) if limits is not None and limits.any else None
     while limit is None or len(stats.results) + stats.deferred < limit:
         size = batch_size if limit is None else min(batch_size, limit - len(stats.results) - stats.deferred)
         held = stats.held
@@ -112,6 +112,8 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(size))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
+        if gate is not None:
+            gate.load(session, now)  # before the rows are read: a concurrent gated claim has committed
         batch: list[OutgoingMail] = []
         for row in session.scalars(query):
             if row.state == "sending":  # its process died mid-delivery: that was an attempt
@@ -121,7 +123,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                     continue
                 log.warning("outbox %s: reclaiming after an interrupted delivery", row.id)
             recipients = envelope_recipients(row.to or [], row.cc or [])
-            if gate is not None and _held(gate, session, row, len(recipients), now, stats):
+            if gate is not None and _held(gate, row, len(recipients), now, stats):
                 continue
             row.state = "sending"
             row.next_attempt_at = now + lease
@@ -129,10 +131,8 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
     return batch
 
 
-def _held(gate: RateGate, session: Session, row: OutboxMessage, recipients: int, now: dt.datetime,
-          stats: DeliveryStats) -> bool:
+def _held(gate: RateGate, row: OutboxMessage, recipients: int, now: dt.datetime, stats: DeliveryStats) -> bool:
     """Over the sending limits: leave the row as it is, due when it fits."""
-    gate.load(session, now)
     fits_at = gate.admit(row.sender, recipients, now)
     if fits_at is None:
         return False

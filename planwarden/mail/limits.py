@@ -8,9 +8,11 @@ message: within the limits the message goes now; over them it stays ``queued`` (
 ``retry``) with ``next_attempt_at`` set to the moment it fits, and a later delivery pass
 sends it. No attempt is counted for a held message.
 
-The gate starts from what the outbox says was really sent in the last 24 hours by each
-sender (so a second process, or the next run, sees the same history) and counts what
-it admits itself. Limits are per sending address (the ``From`` of the row, which is the
+The gate starts each claim from what the outbox says: rows sent in the last 24 hours,
+and rows another pass has claimed and is sending now (counted from their claim time), so
+two delivery passes at once keep to one allowance. On PostgreSQL the claims of gated
+passes take a transaction advisory lock, so one sees the other's claims; on SQLite
+claims serialise anyway. Within a claim the gate counts what it admits itself. Limits are per sending address (the ``From`` of the row, which is the
 mailbox for Graph and EWS). They are set per transport (``mail.graph.max_messages_per_minute``
 and ``max_recipients_per_day``; the same keys under ``mail.smtp`` and ``mail.ews``, off
 there unless set): 0 means no limit.
@@ -24,9 +26,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
+GATE_LOCK = 0x706C616E  # "plan": the advisory lock gated claims take on PostgreSQL
 MINUTE = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
 
@@ -49,25 +52,28 @@ EXCHANGE_ONLINE = SendingLimits(messages_per_minute=30, recipients_per_day=10_00
 class RateGate:
     """Admits a message now, or says when it will fit (a sliding minute and a sliding day)."""
 
-    def __init__(self, limits: SendingLimits) -> None:
-        self.limits = limits
+    def __init__(self, limits: SendingLimits, lease: dt.timedelta = dt.timedelta(minutes=10)) -> None:
+        self.limits, self.lease = limits, lease
         self._sent: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)  # sender → (when, recipients)
-        self._loaded = False
 
     def load(self, session: Session, now: dt.datetime) -> None:
-        """What was sent in the last 24 hours, per sender, from the outbox (once per pass)."""
+        """What was sent in the last 24 hours, and what is being sent now, per sender.
+        Called at the start of each claim, in the claim's transaction."""
         from planwarden.models import OutboxMessage
 
-        if self._loaded or not self.limits.any:
-            return
-        rows = session.execute(select(OutboxMessage.sender, OutboxMessage.sent_at, OutboxMessage.to,
-                                      OutboxMessage.cc)
-                               .where(OutboxMessage.state == "sent", OutboxMessage.sent_at > now - DAY))
-        for sender, sent_at, to, cc in rows:
-            self._sent[sender.lower()].append((sent_at, len(to or []) + len(cc or [])))
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GATE_LOCK})
+        rows = session.execute(
+            select(OutboxMessage.sender, OutboxMessage.state, OutboxMessage.sent_at, OutboxMessage.next_attempt_at,
+                   OutboxMessage.to, OutboxMessage.cc)
+            .where(or_(and_(OutboxMessage.state == "sent", OutboxMessage.sent_at > now - DAY),
+                       and_(OutboxMessage.state == "sending", OutboxMessage.next_attempt_at > now))))
+        self._sent.clear()
+        for sender, state, sent_at, lease_end, to, cc in rows:
+            when = sent_at if state == "sent" else lease_end - self.lease  # claimed at
+            self._sent[sender.lower()].append((when, len(to or []) + len(cc or [])))
         for history in self._sent.values():
             history.sort()
-        self._loaded = True
 
     def admit(self, sender: str, recipients: int, now: dt.datetime) -> dt.datetime | None:
         """None when the message may go now (and it is counted); else when it will fit."""
