@@ -176,10 +176,13 @@ class GraphTransport(_GraphBase):
                 if problem is not None:
                     self._discard(draft)
                     return problem
+            sent = _outcome(self._call("POST", f"{draft}/send"))
         except httpx.TransportError:
-            self._discard(draft)
+            self._discard(draft)  # if it went after all, the draft is in Sent Items and this is a 404
             raise
-        return _outcome(self._call("POST", f"{draft}/send"))
+        if sent.outcome != "sent":
+            self._discard(draft)
+        return sent
 
     def _attach(self, draft: str, name: str, content_type: str, content: bytes) -> Delivery | None:
         """Add one attachment to the draft; a Delivery only when it could not be added."""
