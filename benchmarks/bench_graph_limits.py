@@ -54,7 +54,7 @@ class SimulatedExchangeOnline:
 
 
 def _queue(url: str) -> None:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.mail.compose import Draft
     from planwarden.mail.outbox import enqueue
 
@@ -71,10 +71,10 @@ def _queue(url: str) -> None:
 
 
 def main() -> dict[str, Any]:
-    from planwarden import clock as clock_module
-    from planwarden.clock import FixedClock
-    from planwarden.config import GraphSettings
-    from planwarden.db import forget, session_factory
+    from planwarden.core import clock as clock_module
+    from planwarden.core.clock import FixedClock
+    from planwarden.core.config import GraphSettings
+    from planwarden.core.db import forget, session_factory
     from planwarden.mail.delivery import deliver_pending
     from planwarden.mail.graph import GraphTransport
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from planwarden.config import EwsSettings
+from planwarden.core.config import EwsSettings
 from planwarden.mail.compose import Draft, build
 from planwarden.mail.ews import EwsMailbox, EwsTransport
 from planwarden.mail.transport import OutgoingMail, TransportUnavailable
@@ -128,7 +128,7 @@ def _ops(fake: FakeEws) -> list[str]:
 
 
 def test_mailbox_reads_by_sync_state_and_resumes_where_the_last_commit_left_it(ews: FakeEws, db_url: str) -> None:
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
 
     sessions = session_factory(db_url)
     ews.queue("GetFolder", "get_folder_root.xml")  # exchangelib resolves the mailbox root once
@@ -155,7 +155,7 @@ def test_mailbox_reads_by_sync_state_and_resumes_where_the_last_commit_left_it(e
 
 
 def test_an_invalid_sync_state_reads_the_inbox_again(ews: FakeEws, db_url: str) -> None:
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.mail.models import store_state
 
     sessions = session_factory(db_url)
@@ -209,7 +209,7 @@ def test_auth_type_and_version_come_from_the_settings(ews: FakeEws) -> None:
 
 
 def test_bad_ews_settings_name_the_key(tmp_path: Path) -> None:
-    from planwarden.config import ConfigError, load_config
+    from planwarden.core.config import ConfigError, load_config
     from test_config import MAIN, _write
 
     for key, value, says in (("version", '"Exchange2003"', "15.1.2507.6"), ("auth_type", '"kerberos"', "NTLM")):

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from planwarden.clock import FixedClock
-from planwarden.config import ConfigError, load_config
-from planwarden.db import session_factory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import ConfigError, load_config
+from planwarden.core.db import session_factory
 from planwarden.mail.delivery import deliver_pending
 from planwarden.mail.factory import deliver_queued, sending_limits
 from planwarden.mail.limits import EXCHANGE_ONLINE, RateGate, SendingLimits
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 from test_config import MAIN, _write
 from test_delivery import Scripted, queue, rows
 

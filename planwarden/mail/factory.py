@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from planwarden.config import Config, MailSettings
+from planwarden.core.config import Config, MailSettings
 from planwarden.mail.limits import SendingLimits
 from planwarden.mail.transport import Mailbox, Transport
 
@@ -41,16 +41,16 @@ def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
     """The mailbox replies are read from: the plan's own ``[plans.mail]`` when it has one."""
     mail = config.mail_for(plan_key)
     if mail.transport == "smtp":
-        from planwarden.db import session_factory
+        from planwarden.core.db import session_factory
         from planwarden.mail.imap import ImapMailbox
         return ImapMailbox(mail.imap, sessions=session_factory(config.database_url))
     if mail.transport == "ews":
-        from planwarden.db import session_factory
+        from planwarden.core.db import session_factory
         from planwarden.mail.ews import EwsMailbox
         return EwsMailbox(mail.ews, processed_folder=mail.imap.processed_folder,
                           quarantine_folder=mail.imap.quarantine_folder, sessions=session_factory(config.database_url))
     if mail.transport == "graph":
-        from planwarden.db import session_factory
+        from planwarden.core.db import session_factory
         from planwarden.mail.graph import GraphMailbox
         return GraphMailbox(mail.graph, sessions=session_factory(config.database_url),
                             processed_folder=mail.imap.processed_folder, quarantine_folder=mail.imap.quarantine_folder)
@@ -63,7 +63,7 @@ def deliver_queued(config: Config, *, batch_size: int = 200, limit: int | None =
                    sessions: "sessionmaker[Session] | None" = None) -> DeliveryStats:
     """The one delivery step: hand everything queued (reminders, confirmations, packs,
     invites alike) to the configured transport, ``batch_size`` per connection."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.mail.delivery import deliver_pending
 
     return deliver_pending(sessions or session_factory(config.database_url), transport or transport_for(config),

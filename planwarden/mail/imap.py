@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden.config import ImapSettings
+from planwarden.core.config import ImapSettings
 from planwarden.mail.transport import Incoming, MailboxUnavailable
 
 log = logging.getLogger(__name__)

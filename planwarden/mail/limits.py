@@ -59,7 +59,7 @@ class RateGate:
     def load(self, session: Session, now: dt.datetime) -> None:
         """What was sent in the last 24 hours, and what is being sent now, per sender.
         Called at the start of each claim, in the claim's transaction."""
-        from planwarden.models import OutboxMessage
+        from planwarden.plan.models import OutboxMessage
 
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GATE_LOCK})

@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from planwarden.models import Base, UTCDateTime
+from planwarden.plan.models import Base, UTCDateTime
 
 
 class MailState(Base):
@@ -27,7 +27,7 @@ def load_state(session: Session, key: str) -> str | None:
 
 def store_state(session: Session, key: str, value: str) -> None:
     """Upsert one position, in the caller's transaction (the one that records what was read)."""
-    from planwarden import clock
+    from planwarden.core import clock
 
     row = session.get(MailState, key)
     if row is None:
