@@ -113,7 +113,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         if gate is not None:
-            gate.load(session, now)  # before the rows are read: a concurrent gated claim has committed
+            gate.stale = True  # history is read again at this claim's first due row
         batch: list[OutgoingMail] = []
         for row in session.scalars(query):
             if row.state == "sending":  # its process died mid-delivery: that was an attempt
@@ -123,7 +123,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                     continue
                 log.warning("outbox %s: reclaiming after an interrupted delivery", row.id)
             recipients = envelope_recipients(row.to or [], row.cc or [])
-            if gate is not None and _held(gate, row, len(recipients), now, stats):
+            if gate is not None and _held(gate, session, row, len(recipients), now, stats):
                 continue
             row.state = "sending"
             row.next_attempt_at = now + lease
@@ -131,8 +131,11 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
     return batch
 
 
-def _held(gate: RateGate, row: OutboxMessage, recipients: int, now: dt.datetime, stats: DeliveryStats) -> bool:
+def _held(gate: RateGate, session: Session, row: OutboxMessage, recipients: int, now: dt.datetime,
+          stats: DeliveryStats) -> bool:
     """Over the sending limits: leave the row as it is, due when it fits."""
+    if gate.stale:
+        gate.load(session, now)
     fits_at = gate.admit(row.sender, recipients, now)
     if fits_at is None:
         return False

@@ -55,10 +55,12 @@ class RateGate:
     def __init__(self, limits: SendingLimits, lease: dt.timedelta = dt.timedelta(minutes=10)) -> None:
         self.limits, self.lease = limits, lease
         self._sent: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)  # sender → (when, recipients)
+        self.stale = True  # set by each claim; the first due row reloads the history
 
     def load(self, session: Session, now: dt.datetime) -> None:
         """What was sent in the last 24 hours, and what is being sent now, per sender.
-        Called at the start of each claim, in the claim's transaction."""
+        Called at each claim's first due row, in the claim's transaction (the advisory lock,
+        taken after the claim's own rows are locked, makes a concurrent claim's commit visible)."""
         from planwarden.plan.models import OutboxMessage
 
         if session.get_bind().dialect.name == "postgresql":
@@ -74,6 +76,7 @@ class RateGate:
             self._sent[sender.lower()].append((when, len(to or []) + len(cc or [])))
         for history in self._sent.values():
             history.sort()
+        self.stale = False
 
     def admit(self, sender: str, recipients: int, now: dt.datetime) -> dt.datetime | None:
         """None when the message may go now (and it is counted); else when it will fit."""
