@@ -117,37 +117,112 @@ def test_unreachable_server_missing_credentials_and_exchange_online(ews: FakeEws
         EwsTransport(settings(ews), **kw()).send([_mail(1)])
 
 
-def test_mailbox_finds_inbox_items_oldest_first_fetches_mime_and_moves_on_settle(ews: FakeEws) -> None:
-    ews.queue("GetFolder", "get_folder_root.xml")  # exchangelib resolves the mailbox root once
-    ews.queue("FindItem", "find_item_inbox.xml")
-    ews.queue("GetItem", "get_item_mime.xml")
-    box = EwsMailbox(settings(ews), **kw())
-    got = list(box.fetch())
-    assert [b"Message-ID: <reply1@contoso.local>" in m.raw for m in got] == [True, False]
-    assert b"<reply2@contoso.local>" in got[1].raw
-    find = ews.requests[1][2]
-    assert '<t:DistinguishedFolderId Id="inbox">' in find
-    assert '<t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:DateTimeReceived"/>' in find
-    get = ews.requests[2][2]
-    assert '<t:FieldURI FieldURI="item:MimeContent"/>' in get and got[0].uid in get and got[1].uid in get
-    assert [op for op, _, _ in ews.requests] == ["GetFolder", "FindItem", "GetItem"], "reading moves nothing"
+def _sync_state(name: str) -> str:
+    found = re.search(r"<m:SyncState>([^<]+)</m:SyncState>", (DATA / name).read_text())
+    assert found
+    return found.group(1)
 
-    ews.queue("CreateFolder", "create_folder_processed.xml")
-    ews.queue("MoveItem", "move_item.xml")
-    box.settle(got[0].uid, "processed")
-    ops = [op for op, _, _ in ews.requests]
-    assert ops[3:] == ["CreateFolder", "MoveItem"]
-    create = ews.requests[3][2]
-    assert "<t:DisplayName>Processed</t:DisplayName>" in create and 'Id="msgfolderroot"' in create
-    move = ews.requests[4][2]
-    processed_id = re.search(r'<t:FolderId Id="([^"]+)"', (DATA / "create_folder_processed.xml").read_text())
+
+def _ops(fake: FakeEws) -> list[str]:
+    return [op for op, _, _ in fake.requests]
+
+
+def test_mailbox_reads_by_sync_state_and_resumes_where_the_last_commit_left_it(ews: FakeEws, db_url: str) -> None:
+    from planwarden.core.db import session_factory
+
+    sessions = session_factory(db_url)
+    ews.queue("GetFolder", "get_folder_root.xml")  # exchangelib resolves the mailbox root once
+    ews.queue("SyncFolderItems", "sync_items_page1.xml", "sync_items_page2.xml")
+    ews.queue("GetItem", "get_item_mime.xml", "get_item_mime_3.xml")
+    box = EwsMailbox(settings(ews), sessions=sessions, **kw())
+    got = list(box.fetch())
+    assert [m.raw.split(b"Message-ID: ")[1][:22] for m in got] == [
+        b"<reply1@contoso.local>", b"<reply2@contoso.local>", b"<reply3@contoso.local>"]
+    syncs = [body for op, _, body in ews.requests if op == "SyncFolderItems"]
+    assert '<t:DistinguishedFolderId Id="inbox">' in syncs[0] and "<m:SyncState>" not in syncs[0]
+    assert f"<m:SyncState>{_sync_state('sync_items_page1.xml')}</m:SyncState>" in syncs[1]
+    assert "MoveItem" not in _ops(ews) and "FindItem" not in _ops(ews), "reading moves nothing"
+    assert box.sync_state() is None, "nothing stored until the caller records what it read"
+    with sessions.begin() as session:
+        box.checkpoint(session)
+    # The next run (a new process) starts from the stored state: only what is new comes back.
+    ews.queue("GetFolder", "get_folder_root.xml")
+    ews.queue("SyncFolderItems", "sync_items_nothing_new.xml")
+    later = EwsMailbox(settings(ews), sessions=sessions, **kw())
+    assert list(later.fetch()) == []
+    last = [body for op, _, body in ews.requests if op == "SyncFolderItems"][-1]
+    assert f"<m:SyncState>{_sync_state('sync_items_page2.xml')}</m:SyncState>" in last
+
+
+def test_an_invalid_sync_state_reads_the_inbox_again(ews: FakeEws, db_url: str) -> None:
+    from planwarden.core.db import session_factory
+    from planwarden.mail.models import store_state
+
+    sessions = session_factory(db_url)
+    with sessions.begin() as session:
+        store_state(session, "ews-sync:plan@contoso.local:inbox", "H4sIAAAAAAAEAO29B2AcSZYlJi9tynt-expired")
+    ews.queue("GetFolder", "get_folder_root.xml")
+    ews.queue("SyncFolderItems", "sync_items_invalid_state.xml", "sync_items_page2.xml")
+    ews.queue("GetItem", "get_item_mime_3.xml")
+    box = EwsMailbox(settings(ews), sessions=sessions, **kw())
+    got = list(box.fetch())
+    assert box.resynced and len(got) == 1 and b"<reply3@contoso.local>" in got[0].raw
+    syncs = [body for op, _, body in ews.requests if op == "SyncFolderItems"]
+    assert "<m:SyncState>" in syncs[0] and "<m:SyncState>" not in syncs[1], "the second asks from scratch"
+
+
+def test_settle_reuses_an_existing_processed_folder(ews: FakeEws) -> None:
+    ews.queue("GetFolder", "get_folder_root.xml")
+    ews.queue("FindFolder", "find_folder_processed.xml")
+    ews.queue("MoveItem", "move_item.xml", "move_item.xml")
+    box = EwsMailbox(settings(ews), **kw())
+    box.settle("AAMkAGE1-item-1", "processed")
+    box.settle("AAMkAGE1-item-2", "processed")
+    assert [op for op in _ops(ews) if op != "GetFolder"] == ["FindFolder", "MoveItem", "MoveItem"], \
+        "found once, never created"
+    find = next(body for op, _, body in ews.requests if op == "FindFolder")
+    assert 'Traversal="Shallow"' in find and 'Id="msgfolderroot"' in find and 'Value="Processed"' in find
+    processed_id = re.search(r'<t:FolderId Id="([^"]+)"', (DATA / "find_folder_processed.xml").read_text())
+    move = next(body for op, _, body in ews.requests if op == "MoveItem")
     assert processed_id and f'<t:FolderId Id="{processed_id.group(1)}"' in move
-    assert f'<t:ItemId Id="{got[0].uid}"' in move
+
+
+def test_settle_creates_a_missing_folder_once(ews: FakeEws) -> None:
+    ews.queue("GetFolder", "get_folder_root.xml")
+    ews.queue("FindFolder", "find_folder_none.xml")
+    ews.queue("CreateFolder", "create_folder_processed.xml")
+    ews.queue("MoveItem", "move_item.xml", "move_item.xml")
+    box = EwsMailbox(settings(ews), **kw())
+    box.settle("AAMkAGE1-item-1", "processed")
+    box.settle("AAMkAGE1-item-2", "processed")
+    assert [op for op in _ops(ews) if op != "GetFolder"] == ["FindFolder", "CreateFolder", "MoveItem", "MoveItem"]
+    create = next(body for op, _, body in ews.requests if op == "CreateFolder")
+    assert "<t:DisplayName>Processed</t:DisplayName>" in create and 'Id="msgfolderroot"' in create
+
+
+def test_auth_type_and_version_come_from_the_settings(ews: FakeEws) -> None:
+    configured = settings(ews).model_copy(update={"auth_type": "basic", "version": "Exchange2016"})
+    ews.queue("CreateItem", "create_item_sent.xml")
+    assert EwsTransport(configured).send([_mail(1)])[0].outcome == "sent"
+    assert _ops(ews) == ["CreateItem"], "no version probe, no failed login to guess the auth type"
+    assert ews.requests[0][1].startswith("Basic ")
+
+
+def test_bad_ews_settings_name_the_key(tmp_path: Path) -> None:
+    from planwarden.core.config import ConfigError, load_config
+    from test_config import MAIN, _write
+
+    for key, value, says in (("version", '"Exchange2003"', "15.1.2507.6"), ("auth_type", '"kerberos"', "NTLM")):
+        path = _write(tmp_path, MAIN + f"\n[mail.ews]\n{key} = {value}\n")
+        with pytest.raises(ConfigError) as err:
+            load_config(path)
+        assert err.value.key == f"mail.ews.{key}" and says in str(err.value)
+    assert load_config(_write(tmp_path, MAIN + '\n[mail.ews]\nversion = "15.1.2507.6"\n')).mail.ews.version
 
 
 def test_the_server_going_away_mid_fetch_is_a_clear_error(ews: FakeEws) -> None:
     ews.queue("GetFolder", "get_folder_root.xml")
-    ews.queue("FindItem", "find_item_inbox.xml")  # GetItem then gets a 500
+    ews.queue("SyncFolderItems", "sync_items_page1.xml")  # GetItem then gets a 500
     from planwarden.mail.transport import MailboxUnavailable
 
     with pytest.raises(MailboxUnavailable, match="nothing was moved"):

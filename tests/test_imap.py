@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import imaplib
 import signal
+import ssl
+import threading
 import socket
 import subprocess
 import sys
@@ -22,9 +24,11 @@ PYMAP = Path(sys.executable).with_name("pymap")
 
 
 class Pymap:
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
         self.port = free_port()
-        self.proc = subprocess.Popen([str(PYMAP), "--host", "127.0.0.1", "--port", str(self.port), "--no-tls",
+        self.tls = tls
+        security = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else ["--no-tls"]
+        self.proc = subprocess.Popen([str(PYMAP), "--host", "127.0.0.1", "--port", str(self.port), *security,
                                       "dict", "--demo-data", "--demo-user", "replies", "--demo-password", "pw"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
@@ -43,6 +47,8 @@ class Pymap:
 
     def client(self) -> imaplib.IMAP4:
         c = imaplib.IMAP4("127.0.0.1", self.port)
+        if self.tls:
+            c.starttls(ssl_context=ssl.create_default_context(cafile=str(self.tls[0])))
         c.login("replies", "pw")
         return c
 
@@ -149,3 +155,132 @@ def test_server_down_and_bad_credentials_are_clear_errors(pymap: Pymap, monkeypa
     assert "wrong" not in str(info.value)
     with pytest.raises(MailboxUnavailable, match="cannot reach IMAP server"):
         list(ImapMailbox(ImapSettings(host="127.0.0.1", port=free_port())).fetch())
+
+
+# --------------------------------------------------------------------------- UIDVALIDITY
+
+
+def _recreate(server: Pymap, folder: str) -> None:
+    """What a restore or an administrator's rebuild does: the folder is new, UIDs start again."""
+    with server.client() as c:
+        assert c.delete(f'"{folder}"')[0] == "OK" and c.create(f'"{folder}"')[0] == "OK"
+
+
+def test_a_new_uidvalidity_rereads_without_applying_twice(pymap: Pymap, jtai_env: str, clock: object) -> None:
+    from sqlalchemy import func, select
+
+    from planwarden.replies.collect import collect
+    from planwarden.replies.models import InboundMessage
+    from replies_support import make_env
+
+    env = make_env()
+    with pymap.client() as c:
+        c.create('"Replies"')
+    raws = pymap.append(2, folder="Replies")
+    kept = settings(pymap, folder="Replies")
+    first = collect(env.sessions, env.config, ImapMailbox(kept, sessions=env.sessions))
+    assert len(first.results) == 2 and first.error is None
+    _recreate(pymap, "Replies")  # restored from a backup: the same two replies, and one new
+    with pymap.client() as c:
+        for raw in raws:
+            c.append("Replies", None, None, raw)
+    pymap.append(3, folder="Replies")  # reply0..2: reply2 is new
+    box = ImapMailbox(kept, sessions=env.sessions)
+    again = collect(env.sessions, env.config, box)
+    assert box.validity_changed is not None and box.validity_changed[0] != box.validity_changed[1]
+    reasons = [(r.outcome, r.reason.split(":")[0]) for r in again.results]
+    assert reasons[:4] == [("ignored", "duplicate")] * 4 and len(reasons) == 5, "nothing applied twice"
+    with env.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(InboundMessage)) == 3
+    later = ImapMailbox(kept, sessions=env.sessions)
+    list(later.fetch())
+    assert later.validity_changed is None, "the new UIDVALIDITY was recorded with the replies"
+
+
+def test_settle_never_moves_a_uid_from_an_older_uidvalidity(pymap: Pymap) -> None:
+    with pymap.client() as c:
+        c.create('"Replies"')
+    pymap.append(1, folder="Replies")
+    box = ImapMailbox(settings(pymap, folder="Replies"))
+    [message] = list(box.fetch())
+    _recreate(pymap, "Replies")
+    with pymap.client() as c:  # a different message now has the same UID
+        c.append("Replies", None, None, b"From: someone@example.org\r\nSubject: unrelated\r\n\r\nhello\r\n")
+    box.close()  # the connection dropped; settle reconnects
+    with pytest.raises(MailboxUnavailable, match="changed UIDVALIDITY.*not moved"):
+        box.settle(message.uid, "processed")
+    assert [b"unrelated" in r for r in pymap.folder("Replies")] == [True] and pymap.folder("Processed") == []
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+@pytest.fixture
+def certs(tmp_path: Path) -> tuple[Path, Path]:
+    from test_smtp import _self_signed
+
+    return _self_signed(tmp_path)
+
+
+class TlsFront:
+    """IMAPS on its own port in front of a plain pymap (pymap itself offers STARTTLS only)."""
+
+    def __init__(self, backend_port: int, certs: tuple[Path, Path]) -> None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(certs[0]), str(certs[1]))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.context, self.backend_port = context, backend_port
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+                client = self.context.wrap_socket(raw, server_side=True)
+            except (OSError, ssl.SSLError):
+                continue
+            backend = socket.create_connection(("127.0.0.1", self.backend_port))
+            for a, b in ((client, backend), (backend, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def test_starttls_against_pymap_with_a_self_signed_certificate(certs: tuple[Path, Path]) -> None:
+    server = Pymap(tls=certs)
+    try:
+        server.append(2)
+        trusted = ssl.create_default_context(cafile=str(certs[0]))
+        tls = settings(server, security="starttls")
+        with ImapMailbox(tls, ssl_context=trusted) as box:
+            assert len(list(box.fetch())) == 2
+        with pytest.raises(MailboxUnavailable, match="cannot reach IMAP server.*CERTIFICATE_VERIFY_FAILED"):
+            list(ImapMailbox(tls).fetch())  # not signed by anyone this machine trusts: refused
+    finally:
+        server.stop()
+
+
+def test_imaps_with_a_self_signed_certificate(pymap: Pymap, certs: tuple[Path, Path]) -> None:
+    pymap.append(2)
+    front = TlsFront(pymap.port, certs)
+    imaps = ImapSettings(host="127.0.0.1", port=front.port, security="ssl", username_env="T_IMAP_USER",
+                         password_env="T_IMAP_PASS")
+    with ImapMailbox(imaps, ssl_context=ssl.create_default_context(cafile=str(certs[0]))) as box:
+        got = list(box.fetch())
+        box.settle(got[0].uid, "processed")
+    assert len(got) == 2 and len(pymap.folder("Processed")) == 1
+    with pytest.raises(MailboxUnavailable, match="cannot reach IMAP server"):
+        list(ImapMailbox(imaps).fetch())

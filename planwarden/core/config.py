@@ -227,7 +227,14 @@ class PlanConfig(_Strict):
         return v
 
 
-class SmtpSettings(_Strict):
+class _Limited(_Strict):
+    """Sending limits per mailbox (0: none): mail over them waits in the outbox, it is not failed."""
+
+    max_messages_per_minute: int = Field(0, ge=0, description="messages a minute from one mailbox (0: no limit)")
+    max_recipients_per_day: int = Field(0, ge=0, description="recipients in any 24 hours from one mailbox (0: no limit)")
+
+
+class SmtpSettings(_Limited):
     host: str = "localhost"
     port: int = 25
     security: Literal["none", "starttls", "ssl"] = "none"
@@ -247,15 +254,31 @@ class ImapSettings(_Strict):
     quarantine_folder: str = "Quarantine"
 
 
-class EwsSettings(_Strict):
+class EwsSettings(_Limited):
     server: str | None = None
     service_endpoint: str | None = None
     primary_smtp_address: str | None = None
     username_env: str = "PLANWARDEN_EWS_USERNAME"
     password_env: str = "PLANWARDEN_EWS_PASSWORD"
+    auth_type: Literal["NTLM", "basic", "digest"] | None = Field(
+        None, description="how to log in to Exchange (default: found by asking the server)")
+    version: str | None = Field(None, description="Exchange build, e.g. \"Exchange2016\" or \"15.1.2507.6\" "
+                                                  "(default: found by asking the server)")
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from planwarden.mail.ews_version import parse_version  # no import of exchangelib
+
+        parse_version(v)  # raises ValueError naming the accepted forms
+        return v
 
 
 class GraphSettings(_Strict):
+    max_messages_per_minute: int = Field(30, ge=0, description="Exchange Online's limit: 30 messages a minute")
+    max_recipients_per_day: int = Field(10_000, ge=0, description="Exchange Online's limit: 10,000 recipients a day")
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: str = "PLANWARDEN_GRAPH_CLIENT_SECRET"

@@ -22,6 +22,11 @@ Why it is shaped like this:
   row that was not attempted back to ``retry``, due now, *without* counting an attempt:
   a long outage never turns good mail into ``failed``; the next scheduled run sends it.
   The run stops there (``DeliveryStats.unavailable`` says why).
+- **Sending limits hold mail, they do not fail it.** When the transport has limits
+  (Exchange Online: 30 messages a minute, 10,000 recipients a day per mailbox), a
+  ``RateGate`` (``mail/limits.py``) is asked before each row is claimed; a row over the
+  limit keeps its state and gets ``next_attempt_at`` = when it fits, no attempt counted,
+  and a later pass sends it (``DeliveryStats.held``).
 - **Partial refusals count as sent.** When some recipients are refused permanently (550)
   and others accepted, the message is ``sent`` with ``refused`` recorded; the secretary is
   told through ``unreported_failures`` like any permanent failure.
@@ -44,6 +49,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from planwarden.core import clock
 from planwarden.core.log import redact
 from planwarden.mail.compose import envelope_recipients
+from planwarden.mail.limits import RateGate, SendingLimits
 from planwarden.mail.transport import Delivery, OutgoingMail, Transport, TransportUnavailable
 from planwarden.plan.models import OutboxMessage
 
@@ -64,6 +70,7 @@ class DeliveryStats:
     results: dict[int, Delivery] = field(default_factory=dict)
     deferred: int = 0  # claimed rows put back untouched because the transport was unavailable
     unavailable: str | None = None  # why the run stopped early, when it did
+    held: int = 0  # due rows left queued until they fit the sending limits
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -72,13 +79,20 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def deliver_pending(sessions: sessionmaker[Session], transport: Transport, *, batch_size: int = 200,
-                    limit: int | None = None, max_attempts: int = 8, lease: dt.timedelta = LEASE) -> DeliveryStats:
-    """Send every due message (at most ``limit``), ``batch_size`` per transport connection."""
+                    limit: int | None = None, max_attempts: int = 8, lease: dt.timedelta = LEASE,
+                    limits: SendingLimits | None = None) -> DeliveryStats:
+    """Send every due message (at most ``limit``), ``batch_size`` per transport connection,
+    within the sending ``limits`` (default: the transport's own ``limits``, if it has any)."""
     stats = DeliveryStats()
+    limits = limits if limits is not None else getattr(transport, "limits", None)
+    gate = RateGate(limits, lease) if limits is not None and limits.any else None
     while limit is None or len(stats.results) + stats.deferred < limit:
         size = batch_size if limit is None else min(batch_size, limit - len(stats.results) - stats.deferred)
-        batch = claim(sessions, size, max_attempts=max_attempts, lease=lease, stats=stats)
+        held = stats.held
+        batch = claim(sessions, size, max_attempts=max_attempts, lease=lease, stats=stats, gate=gate)
         if not batch:
+            if stats.held > held:  # all of that claim waits for the limits: look at the next rows
+                continue
             break
         if not _send_batch(sessions, transport, batch, stats, max_attempts):
             break
@@ -86,8 +100,9 @@ def deliver_pending(sessions: sessionmaker[Session], transport: Transport, *, ba
 
 
 def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, lease: dt.timedelta = LEASE,
-          stats: DeliveryStats | None = None) -> list[OutgoingMail]:
-    """Mark up to ``size`` due rows ``sending`` in one short transaction; return them."""
+          stats: DeliveryStats | None = None, gate: RateGate | None = None) -> list[OutgoingMail]:
+    """Mark up to ``size`` due rows ``sending`` in one short transaction; return them.
+    Rows the ``gate`` holds back keep their state, due again when they fit."""
     now = clock.now()
     stats = stats if stats is not None else DeliveryStats()
     with sessions.begin() as session:
@@ -97,6 +112,8 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(size))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
+        if gate is not None:
+            gate.stale = True  # history is read again at this claim's first due row
         batch: list[OutgoingMail] = []
         for row in session.scalars(query):
             if row.state == "sending":  # its process died mid-delivery: that was an attempt
@@ -105,11 +122,28 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                     _fail(row, "delivery interrupted repeatedly (process killed while sending)", stats)
                     continue
                 log.warning("outbox %s: reclaiming after an interrupted delivery", row.id)
+            recipients = envelope_recipients(row.to or [], row.cc or [])
+            if gate is not None and _held(gate, session, row, len(recipients), now, stats):
+                continue
             row.state = "sending"
             row.next_attempt_at = now + lease
-            batch.append(OutgoingMail(row.id, row.message_id, row.sender,
-                                      envelope_recipients(row.to or [], row.cc or []), row.raw))
+            batch.append(OutgoingMail(row.id, row.message_id, row.sender, recipients, row.raw))
     return batch
+
+
+def _held(gate: RateGate, session: Session, row: OutboxMessage, recipients: int, now: dt.datetime,
+          stats: DeliveryStats) -> bool:
+    """Over the sending limits: leave the row as it is, due when it fits."""
+    if gate.stale:
+        gate.load(session, now)
+    fits_at = gate.admit(row.sender, recipients, now)
+    if fits_at is None:
+        return False
+    if row.state == "sending":  # a reclaimed row: back to retry, its attempt already counted
+        row.state = "retry"
+    row.next_attempt_at = fits_at
+    stats.held += 1
+    return True
 
 
 def _send_batch(sessions: sessionmaker[Session], transport: Transport, batch: Sequence[OutgoingMail],

@@ -5,21 +5,40 @@ Exchange Online since 1 October 2026 and switched off on 1 April 2027.
 
 Thin by design: sending is one ``CreateItem`` (MessageDisposition=SendAndSaveCopy, the
 complete MIME message as ``MimeContent``) per message, so Exchange sends exactly the bytes
-(and the Message-ID) we recorded. Reading is ``FindItem`` on the inbox, oldest first, then
-``GetItem`` for the MIME; settling is ``MoveItem`` to a ``Processed``/``Quarantine`` folder
-under the mailbox root, created when missing. Credentials come from the environment
-variables named in the settings; autodiscover is off whenever ``service_endpoint`` is set.
+(and the Message-ID) we recorded.
+
+Reading is ``SyncFolderItems`` on the inbox, a page of up to 100 changes at a time, then
+``GetItem`` for the MIME of the new items. Like Graph's delta link, the sync state is
+only offered by ``fetch``; the caller stores it with ``checkpoint(session)`` in the
+transaction that records the messages read, so a restart resumes exactly there. A sync
+state the server no longer accepts (``ErrorInvalidSyncStateData``) starts a full read;
+replies already recorded are recognised by Message-ID.
+
+Settling is ``MoveItem`` to a ``Processed``/``Quarantine`` folder under the mailbox root:
+looked up first with ``FindFolder`` (so an existing folder, made by an administrator or
+an earlier run, is reused), created with ``CreateFolder`` only when missing.
+
+Settings: credentials from the environment variables named in ``mail.ews``; ``auth_type``
+(NTLM, basic, digest) and ``version`` (e.g. ``Exchange2016``) skip exchangelib's guessing
+(one failed login or a version probe per run); autodiscover is used unless ``server`` or
+``service_endpoint`` is set.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from planwarden.core.config import EwsSettings
+from planwarden.mail.ews_version import exchangelib_version
 from planwarden.mail.transport import (Delivery, Incoming, MailboxUnavailable, OutgoingMail,
                                        TransportUnavailable)
+
+log = logging.getLogger(__name__)
 
 OnResult = Callable[[int, Delivery], None]
 EXCHANGE_ONLINE_HINT = ("Exchange Online (Microsoft 365) no longer serves EWS (blocked by default since "
@@ -43,9 +62,10 @@ def _account(settings: EwsSettings, *, auth_type: str | None = None, version: An
         raise TransportUnavailable(f"EWS credentials missing: set {settings.username_env} and {settings.password_env}")
     config = Configuration(server=None if settings.service_endpoint else settings.server,
                            service_endpoint=settings.service_endpoint, credentials=Credentials(user, password),
-                           auth_type=auth_type, version=version)
-    return Account(settings.primary_smtp_address, config=config, autodiscover=not settings.service_endpoint,
-                   access_type=DELEGATE)
+                           auth_type=auth_type or settings.auth_type,
+                           version=version or exchangelib_version(settings.version))
+    autodiscover = not (settings.service_endpoint or settings.server)
+    return Account(settings.primary_smtp_address, config=config, autodiscover=autodiscover, access_type=DELEGATE)
 
 
 def _code(exc: BaseException) -> str:
@@ -108,49 +128,114 @@ class EwsMailbox:
     name = "ews"
 
     def __init__(self, settings: EwsSettings, *, auth_type: str | None = None, version: Any = None,
-                 processed_folder: str = "Processed", quarantine_folder: str = "Quarantine") -> None:
+                 processed_folder: str = "Processed", quarantine_folder: str = "Quarantine",
+                 sessions: sessionmaker[Session] | None = None, page_size: int = 100) -> None:
         self.settings, self.auth_type, self.version = settings, auth_type, version
         self.targets = {"processed": processed_folder, "quarantine": quarantine_folder}
+        self.sessions, self.page_size = sessions, page_size
+        self.state_key = f"ews-sync:{settings.primary_smtp_address}:inbox"
         self._account: Any = None
         self._folders: dict[str, Any] = {}
+        self._reached: str | None = None  # the sync state once every message yielded so far is recorded
+        self.resynced = False
 
     def account(self) -> Any:
         if self._account is None:
             self._account = _account(self.settings, auth_type=self.auth_type, version=self.version)
         return self._account
 
-    def fetch(self, limit: int = 500) -> Iterator[Incoming]:
-        from exchangelib.folders import Inbox
+    # ------------------------------------------------------------------ sync state
 
-        inbox = _distinguished(Inbox, self.account())
+    def sync_state(self) -> str | None:
+        if self.sessions is None:
+            return None
+        from planwarden.mail.models import load_state
+
+        with self.sessions.begin() as session:
+            return load_state(session, self.state_key)
+
+    def checkpoint(self, session: Session) -> None:
+        """Store the sync state reached, in the transaction that records what was read."""
+        from planwarden.mail.models import store_state
+
+        if self._reached is not None:
+            store_state(session, self.state_key, self._reached)
+
+    # ------------------------------------------------------------------ reading
+
+    def fetch(self, limit: int = 500) -> Iterator[Incoming]:
         count = 0
         try:
-            for item in inbox.all().order_by("datetime_received").only("mime_content")[:limit]:
-                if isinstance(item, Exception):  # one unreadable item: leave it for the next run
-                    continue
+            for incoming in self._sync(limit):
                 count += 1
-                yield Incoming(uid=item.id, raw=bytes(item.mime_content or b""))
+                yield incoming
         except MailboxUnavailable:
             raise
         except Exception as exc:
             raise MailboxUnavailable(f"EWS went away after {count} messages ({_code(exc)}); nothing was moved, "
                                      "the rest will be fetched next run") from None
 
+    def _sync(self, limit: int) -> Iterator[Incoming]:
+        from exchangelib.folders import Inbox
+
+        inbox = _distinguished(Inbox, self.account())
+        state, count = self.sync_state(), 0
+        while True:
+            changes, next_state, last = self._page(inbox, state)
+            ids = [(item.id, item.changekey) for change, item in changes if change == "create"]
+            for item in self.account().fetch(ids=ids, only_fields=["mime_content"]) if ids else []:
+                if isinstance(item, Exception):  # gone since the sync, or unreadable: not ours to keep
+                    continue
+                if count >= limit:
+                    return  # the page is not finished: it is read again next run
+                count += 1
+                yield Incoming(uid=item.id, raw=bytes(item.mime_content or b""))
+            self._reached = state = next_state
+            if last:
+                return
+
+    def _page(self, inbox: Any, state: str | None) -> tuple[list[tuple[str, Any]], str, bool]:
+        """One SyncFolderItems page: (changes, the state after it, whether it was the last)."""
+        from exchangelib.errors import ErrorInvalidSyncStateData
+        from exchangelib.services import SyncFolderItems
+
+        svc = SyncFolderItems(account=self.account())
+        try:
+            changes = list(svc.call(folder=inbox, shape="IdOnly", additional_fields=set(), sync_state=state,
+                                    ignore=None, max_changes_returned=self.page_size, sync_scope=None))
+        except ErrorInvalidSyncStateData:
+            if not state:
+                raise
+            log.warning("EWS: the stored sync state for %s is no longer valid; reading the whole inbox again "
+                        "(replies already recorded are recognised by Message-ID)", self.settings.primary_smtp_address)
+            self.resynced = True
+            return self._page(inbox, None)
+        return changes, str(svc.sync_state), bool(svc.includes_last_item_in_range)
+
+    # ------------------------------------------------------------------ settling
+
     def _folder(self, name: str) -> Any:
-        """The target folder under the mailbox root: created on first use; when it exists
-        already (a later process), found through exchangelib's folder walk (one-off cost)."""
+        """The target folder under the mailbox root: found with FindFolder when it exists
+        (an administrator's, or an earlier run's), created only when it does not."""
+        from exchangelib import Q
         from exchangelib.errors import ErrorFolderExists
-        from exchangelib.folders import Folder, MsgFolderRoot
+        from exchangelib.folders import Folder, FolderCollection, MsgFolderRoot
         from exchangelib.services import CreateFolder
 
         if name not in self._folders:
             account = self.account()
             root = _distinguished(MsgFolderRoot, account)
+            found = [f for f in FolderCollection(account=account, folders=[root]).find_folders(
+                q=Q(name=name), depth="Shallow", additional_fields=set()) if not isinstance(f, Exception)]
+            if found:
+                self._folders[name] = found[0]
+                return found[0]
             try:
                 folder = CreateFolder(account=account).get(parent_folder=root,
                                                            folders=[Folder(root=root.root, name=name)])
-            except ErrorFolderExists:
-                folder = next(f for f in account.msg_folder_root.children if f.name == name)
+            except ErrorFolderExists:  # made a moment ago by another run
+                folder = next(f for f in FolderCollection(account=account, folders=[root]).find_folders(
+                    q=Q(name=name), depth="Shallow", additional_fields=set()) if not isinstance(f, Exception))
             self._folders[name] = folder
         return self._folders[name]
 

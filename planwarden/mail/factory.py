@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from planwarden.core.config import Config
+from planwarden.core.config import Config, MailSettings
+from planwarden.mail.limits import SendingLimits
 from planwarden.mail.transport import Mailbox, Transport
 
 if TYPE_CHECKING:
@@ -40,12 +41,14 @@ def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
     """The mailbox replies are read from: the plan's own ``[plans.mail]`` when it has one."""
     mail = config.mail_for(plan_key)
     if mail.transport == "smtp":
+        from planwarden.core.db import session_factory
         from planwarden.mail.imap import ImapMailbox
-        return ImapMailbox(mail.imap)
+        return ImapMailbox(mail.imap, sessions=session_factory(config.database_url))
     if mail.transport == "ews":
+        from planwarden.core.db import session_factory
         from planwarden.mail.ews import EwsMailbox
         return EwsMailbox(mail.ews, processed_folder=mail.imap.processed_folder,
-                          quarantine_folder=mail.imap.quarantine_folder)
+                          quarantine_folder=mail.imap.quarantine_folder, sessions=session_factory(config.database_url))
     if mail.transport == "graph":
         from planwarden.core.db import session_factory
         from planwarden.mail.graph import GraphMailbox
@@ -64,4 +67,13 @@ def deliver_queued(config: Config, *, batch_size: int = 200, limit: int | None =
     from planwarden.mail.delivery import deliver_pending
 
     return deliver_pending(sessions or session_factory(config.database_url), transport or transport_for(config),
-                           batch_size=batch_size, limit=limit, max_attempts=config.mail.max_attempts)
+                           batch_size=batch_size, limit=limit, max_attempts=config.mail.max_attempts,
+                           limits=sending_limits(config.mail))
+
+
+def sending_limits(mail: MailSettings) -> SendingLimits | None:
+    """The configured transport's per-mailbox limits (``mail.<transport>.max_*``)."""
+    settings = {"smtp": mail.smtp, "ews": mail.ews, "graph": mail.graph}.get(mail.transport)
+    if settings is None:
+        return None
+    return SendingLimits(settings.max_messages_per_minute, settings.max_recipients_per_day)

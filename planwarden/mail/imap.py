@@ -10,19 +10,32 @@
   commit and move means the message is fetched again and recognised by its Message-ID.
 - If the server goes away mid-batch, the messages already yielded stay valid and
   ``MailboxUnavailable`` is raised: the caller commits what it has; the rest comes next run.
+- UIDs mean something only with the folder's ``UIDVALIDITY``. It is noted when the folder
+  is selected and stored (``checkpoint``, in the transaction that records the replies); a
+  change (the folder was recreated or restored) is logged and the folder is read again
+  from scratch, where replies already recorded are recognised by Message-ID. ``settle``
+  refuses to move anything if the UIDVALIDITY changed since the fetch: the same UID may
+  now be a different message.
+- TLS: ``security = "ssl"`` (IMAPS, port 993) or ``"starttls"`` (port 143), verified
+  against the system's trusted certificates (``SSL_CERT_FILE`` points at another bundle).
 """
 
 from __future__ import annotations
 
 import imaplib
+import logging
 import os
 import re
 import ssl
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from planwarden.core.config import ImapSettings
 from planwarden.mail.transport import Incoming, MailboxUnavailable
+
+log = logging.getLogger(__name__)
 
 _NETWORK = (OSError, imaplib.IMAP4.abort, EOFError)
 
@@ -35,12 +48,18 @@ class ImapMailbox:
     name = "imap"
 
     def __init__(self, settings: ImapSettings, *, ssl_context: ssl.SSLContext | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, sessions: sessionmaker[Session] | None = None) -> None:
         self.settings = settings
         self.ssl_context = ssl_context
         self.timeout = timeout
+        self.sessions = sessions
         self._conn: imaplib.IMAP4 | None = None
         self._capabilities: set[str] = set()
+        self._validity: str | None = None  # UIDVALIDITY of the selected folder
+        self._fetched_validity: str | None = None  # ... when the UIDs being settled were read
+        self.validity_changed: tuple[str, str] | None = None  # (stored, now) when it changed
+        user = os.environ.get(settings.username_env or "", "") if settings.username_env else ""
+        self.state_key = f"imap-uidvalidity:{user}@{settings.host}:{settings.port}/{settings.folder}"
 
     # ------------------------------------------------------------------ connection
 
@@ -76,6 +95,8 @@ class ImapMailbox:
         typ, data = conn.select(_quote(self.settings.folder))
         if typ != "OK":
             raise MailboxUnavailable(f"IMAP folder {self.settings.folder!r} cannot be opened: {_first(data)}")
+        _, validity = conn.response("UIDVALIDITY")
+        self._validity = _first(validity) if validity and validity[0] else None
 
     def _open(self) -> imaplib.IMAP4:
         if self._conn is None:
@@ -103,8 +124,34 @@ class ImapMailbox:
 
     # ------------------------------------------------------------------ reading
 
+    # ------------------------------------------------------------------ UIDVALIDITY
+
+    def checkpoint(self, session: Session) -> None:
+        """Record the UIDVALIDITY the replies just recorded were read under."""
+        from planwarden.mail.models import store_state
+
+        if self._fetched_validity is not None:
+            store_state(session, self.state_key, self._fetched_validity)
+
+    def _check_validity(self) -> None:
+        if self.sessions is None or self._validity is None:
+            return
+        from planwarden.mail.models import load_state
+
+        with self.sessions.begin() as session:
+            stored = load_state(session, self.state_key)
+        if stored is not None and stored != self._validity:
+            self.validity_changed = (stored, self._validity)
+            log.warning("IMAP folder %r has a new UIDVALIDITY (%s, was %s): it was recreated or restored; reading "
+                        "it again from the start (replies already recorded are recognised by Message-ID)",
+                        self.settings.folder, self._validity, stored)
+
+    # ------------------------------------------------------------------ reading
+
     def fetch(self, limit: int = 500) -> Iterator[Incoming]:
         conn = self._open()
+        self._fetched_validity = self._validity
+        self._check_validity()
         try:
             typ, data = conn.uid("SEARCH", None, "ALL")
         except _NETWORK as exc:
@@ -140,13 +187,23 @@ class ImapMailbox:
         target = self.settings.processed_folder if outcome == "processed" else self.settings.quarantine_folder
         for attempt in (1, 2):  # the connection may have dropped since fetch: reconnect once
             try:
-                self._move(self._open(), uid, target)
+                conn = self._open()
+                self._same_folder(uid)
+                self._move(conn, uid, target)
                 return
             except _NETWORK as exc:
                 self._conn = None
                 if attempt == 2:
                     raise MailboxUnavailable(f"IMAP server {self._where()} went away while moving message "
                                              f"{uid}: {_reason(exc)}") from None
+
+    def _same_folder(self, uid: str) -> None:
+        """A UID read under one UIDVALIDITY may be another message under the next: never move it."""
+        if self._fetched_validity is not None and self._validity != self._fetched_validity:
+            raise MailboxUnavailable(
+                f"IMAP folder {self.settings.folder!r} changed UIDVALIDITY ({self._fetched_validity} -> "
+                f"{self._validity}) since it was read: message {uid} was not moved; it is read again next run "
+                "and recognised by its Message-ID")
 
     def _move(self, conn: imaplib.IMAP4, uid: str, target: str) -> None:
         self._ensure_folder(conn, target)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from planwarden.plan.models import Base, UTCDateTime
 
@@ -18,3 +18,19 @@ class MailState(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True, doc="e.g. graph-delta:<mailbox>:inbox")
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def load_state(session: Session, key: str) -> str | None:
+    row = session.get(MailState, key)
+    return row.value if row else None
+
+
+def store_state(session: Session, key: str, value: str) -> None:
+    """Upsert one position, in the caller's transaction (the one that records what was read)."""
+    from planwarden.core import clock
+
+    row = session.get(MailState, key)
+    if row is None:
+        session.add(MailState(key=key, value=value, updated_at=clock.now()))
+    else:
+        row.value, row.updated_at = value, clock.now()

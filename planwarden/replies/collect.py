@@ -79,10 +79,12 @@ def _collect(sessions: sessionmaker[Session], config: Config, mailbox: Mailbox, 
     while report.error is None:
         batch = _take(iterator, batch_size, batch_bytes, report, mailbox.name)
         if not batch:
+            _final_checkpoint(sessions, mailbox, report)
             break
         try:
             with sessions.begin() as session:
                 results = [ingest_one(session, config, directory, m.raw, f"{mailbox.name}:{m.uid}") for m in batch]
+                _checkpoint(mailbox, session)
         except OperationalError as exc:
             report.error = f"database unavailable: {type(exc.orig).__name__ if exc.orig else 'error'}"
             break
@@ -98,6 +100,25 @@ def _collect(sessions: sessionmaker[Session], config: Config, mailbox: Mailbox, 
                 report.error = f"could not move message {incoming.uid}: {redact(str(exc)) or type(exc).__name__}"
                 log.warning("%s", report.error)
     return report
+
+
+def _checkpoint(mailbox: Mailbox, session: Session) -> None:
+    """Mailboxes that read by position (Graph's delta link, EWS sync state, IMAP's
+    UIDVALIDITY) store it here, in the transaction that records what was read."""
+    checkpoint = getattr(mailbox, "checkpoint", None)
+    if callable(checkpoint):
+        checkpoint(session)
+
+
+def _final_checkpoint(sessions: sessionmaker[Session], mailbox: Mailbox, report: CollectReport) -> None:
+    """A round with nothing new (or whose last page held only deletions) still moves on."""
+    if not callable(getattr(mailbox, "checkpoint", None)):
+        return
+    try:
+        with sessions.begin() as session:
+            _checkpoint(mailbox, session)
+    except OperationalError as exc:
+        report.error = report.error or f"database unavailable: {type(exc.orig).__name__ if exc.orig else 'error'}"
 
 
 def _take(iterator: Iterator[Incoming], size: int, max_bytes: int, report: CollectReport, name: str) -> list[Incoming]:
