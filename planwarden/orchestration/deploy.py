@@ -23,6 +23,11 @@ from planwarden.config import Config
 
 PLAN_LIMIT_PREFIX = "planwarden-plan-"
 ROOT = Path(__file__).resolve().parents[2]  # the checkout holding flows/ and tasks/
+# How a `process` worker starts each run: under Prefect's supervisor, which on SIGTERM
+# (the worker's machine or container stopping) hands the run back to the pool, where
+# another worker picks it up; `prefect` must be on the worker's PATH (its virtualenv).
+WORKER_JOB: dict[str, Any] = {"command": "prefect flow-run execute",
+              "env": {"PREFECT_FLOW_RUN_EXECUTE_SIGTERM_BEHAVIOR": "reschedule"}}
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ def runner_deployment(spec: DeploymentSpec, *, work_pool: str | None = None, roo
     deployment = flow.to_deployment(
         name=spec.name, schedule=Cron(spec.cron, timezone=spec.timezone), parameters={"plan_key": spec.plan_key},
         concurrency_limit=1, tags=spec.tags, work_pool_name=work_pool,
+        job_variables={**WORKER_JOB, "env": dict(WORKER_JOB["env"])} if work_pool else None,
         description=f"planwarden {spec.job.description} for plan {spec.plan_key}")
     if work_pool:
         deployment.entrypoint = spec.entrypoint
