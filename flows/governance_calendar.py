@@ -1,26 +1,5 @@
-"""Daily: send what changed in the governance calendar, refresh the .ics feeds."""
+"""Entry point: ``flows/governance_calendar.py:governance_calendar`` (see flows/__init__.py)."""
 
-from __future__ import annotations
+from planwarden.orchestration.flows.governance_calendar import governance_calendar
 
-from typing import Any
-
-from prefect import flow
-
-from tasks.calendar import sync_calendar
-from tasks.mail import deliver_outbox
-
-
-@flow(name="governance-calendar", log_prints=False)
-def governance_calendar(plan_key: str | None = None, feeds_dir: str | None = None) -> dict[str, Any]:
-    """Invitations, updates and cancellations for what changed since the last run; nothing
-    when nothing changed. The calendar is shared by all plans, so the runs scheduled for
-    several plans are harmless repeats (the second finds nothing to send)."""
-    from planwarden.orchestration.flowrun import plan_flow
-    from planwarden.orchestration.results import as_json
-
-    with plan_flow(plan_key, "calendar") as run:
-        result = sync_calendar(feeds_dir)
-        delivered = deliver_outbox() if result.sent else None
-        run.summary.update(events=result.events, sent=len(result.sent), warnings=result.warnings,
-                           delivered=as_json(delivered))
-    return {**as_json(result), "delivered": as_json(delivered)}
+__all__ = ["governance_calendar"]

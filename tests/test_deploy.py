@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from planwarden.config import load_config
+from planwarden.core.config import load_config
 from planwarden.orchestration.deploy import deployment_specs
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"

@@ -41,7 +41,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_available: str | 
             cluster.start_worker("worker-2")
             wait_for("two workers online", lambda: len(_online(cluster)) == 2, 120, cluster.logs)
             yield cluster
-        from planwarden import db
+        from planwarden.core import db
         db.forget(app_url)
 
 
@@ -65,9 +65,9 @@ def _completed_on(cluster: Cluster, run: dict[str, object]) -> list[str]:
 
 def test_reminder_reply_and_calendar_runs_complete_on_the_workers_one_at_a_time(
         cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
-    from planwarden.models import FlowRun, OutboxMessage
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import FlowRun, OutboxMessage
 
     url = _app(cluster, monkeypatch)
     config = load_config()
@@ -99,8 +99,8 @@ def test_reminder_reply_and_calendar_runs_complete_on_the_workers_one_at_a_time(
 
 def test_a_worker_stopped_mid_run_hands_the_run_over_and_the_pack_goes_once(
         cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
-    from planwarden.db import session_scope
-    from planwarden.models import OutboxMessage
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import OutboxMessage
 
     url = _app(cluster, monkeypatch)
     run_id = cluster.trigger("board-pack", "board-pack-jtai", plan_key="jtai", today="2022-12-14")

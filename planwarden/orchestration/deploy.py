@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planwarden.config import Config
+from planwarden.core.config import Config
 
 PLAN_LIMIT_PREFIX = "planwarden-plan-"
 ROOT = Path(__file__).resolve().parents[2]  # the checkout holding flows/ and tasks/
@@ -40,10 +40,10 @@ class Job:
 
 
 JOBS = (
-    Job("reminders", "flows.daily_reminders", "daily_reminders", "reminders", "due-date check and reminders"),
-    Job("replies", "flows.collect_replies", "collect_replies", "replies", "collect owners' replies"),
-    Job("board-pack", "flows.board_pack", "board_pack", "board_pack", "build and send the board pack when due"),
-    Job("calendar", "flows.governance_calendar", "governance_calendar", "calendar",
+    Job("reminders", "planwarden.orchestration.flows.daily_reminders", "daily_reminders", "reminders", "due-date check and reminders"),
+    Job("replies", "planwarden.orchestration.flows.collect_replies", "collect_replies", "replies", "collect owners' replies"),
+    Job("board-pack", "planwarden.orchestration.flows.board_pack", "board_pack", "board_pack", "build and send the board pack when due"),
+    Job("calendar", "planwarden.orchestration.flows.governance_calendar", "governance_calendar", "calendar",
         "send what changed in the governance calendar"),
 )
 
@@ -60,7 +60,8 @@ class DeploymentSpec:
 
     @property
     def entrypoint(self) -> str:
-        return f"{self.job.module.replace('.', '/')}.py:{self.job.flow}"
+        """The checkout's entry file (flows/<name>.py), as in deploy/prefect.yaml."""
+        return f"flows/{self.job.module.rsplit('.', 1)[1]}.py:{self.job.flow}"
 
     @property
     def tags(self) -> list[str]:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from planwarden.config import Config, load_config
+from planwarden.core.config import Config, load_config
 from planwarden.orchestration.deploy import plan_limit
 
 LEASE_SECONDS = 60.0
@@ -39,7 +39,7 @@ def flow_config() -> Config:
 def plan_flow(plan_key: str | None, job: str) -> Iterator[FlowRunScope]:
     """Config loaded once, the plan's slot held (every plan's, when no plan is named),
     the run recorded."""
-    from planwarden.runs import recorded_run
+    from planwarden.orchestration.runs import recorded_run
 
     config = load_config()
     token = _config.set(config)

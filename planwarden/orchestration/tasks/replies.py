@@ -19,7 +19,7 @@ class MailboxTrouble(RuntimeError):
 @task(retries=2, retry_delay_seconds=[30, 120], name="replies-collect")
 def collect_mailbox(limit: int = 500, plan_key: str | None = None) -> Collected:
     """Read, decide, record and settle up to ``limit`` messages from the plan's mailbox."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.orchestration.flowrun import flow_config
     from planwarden.replies.collect import collect, mailbox_for
 

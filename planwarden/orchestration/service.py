@@ -22,8 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from planwarden.config import Config
-from planwarden.log import get_logger
+from planwarden.core.config import Config
+from planwarden.core.log import get_logger
 from planwarden.orchestration.deploy import build_deployments, deployment_specs, ensure_plan_limits
 
 log = get_logger(__name__)

@@ -15,7 +15,7 @@ def sync_calendar(feeds_dir: str | None = None) -> CalendarSynced:
     feeds, in one transaction: a retry after a failure re-does exactly the missing part."""
     from planwarden.calendar.feeds import write_owner_feeds
     from planwarden.calendar.service import run
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.orchestration.flowrun import flow_config
 
     config = flow_config()
