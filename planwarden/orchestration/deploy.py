@@ -60,8 +60,8 @@ class DeploymentSpec:
 
     @property
     def entrypoint(self) -> str:
-        """The checkout's entry file (flows/<name>.py), as in deploy/prefect.yaml."""
-        return f"flows/{self.job.module.rsplit('.', 1)[1]}.py:{self.job.flow}"
+        """The flow's file in the checkout, as in deploy/prefect.yaml."""
+        return f"{self.job.module.replace('.', '/')}.py:{self.job.flow}"
 
     @property
     def tags(self) -> list[str]:
