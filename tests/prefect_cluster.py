@@ -111,15 +111,16 @@ class Cluster:
         self.processes[name].wait(10)
 
     def stop(self) -> None:
-        for name, proc in reversed(self.processes.items()):
+        """SIGTERM everything, a few seconds' grace, then SIGKILL what is left."""
+        for name, proc in self.processes.items():
             if proc.poll() is None:
                 self.kill_tree(name)
-        for proc in self.processes.values():
-            try:
-                proc.wait(8)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        for name, proc in self.processes.items():
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(max(deadline - time.monotonic(), 0.1))
+            if proc.poll() is None:
+                self.kill_tree(name, signal.SIGKILL)
                 proc.wait(5)
 
     # ------------------------------------------------------------------ the API
