@@ -114,3 +114,38 @@ def test_status_lists_every_partnership_apart(service: Inbox, capsys: pytest.Cap
     rows = json.loads(capsys.readouterr().out)
     rows = rows["plans"] if isinstance(rows, dict) else rows
     assert {r["plan"]: r["actions"] for r in rows} == counts
+
+
+def test_metrics_count_each_partnership_apart(service: Inbox) -> None:
+    """`/metrics` over a real ASGI round trip (httpx): per plan and state, runs per flow."""
+    import asyncio
+    import re
+
+    import httpx
+
+    from planwarden.core.config import load_config
+    from planwarden.orchestration.metrics import CONTENT_TYPE, app
+
+    from planwarden.orchestration.runs import recorded_run
+
+    assert main(["remind", "--today", "2023-02-08", "--plan", "children"]) == 0
+    sent = len(service.received)
+    with recorded_run(load_config().database_url, "children", "reminders"):
+        pass
+    with pytest.raises(RuntimeError), recorded_run(load_config().database_url, "community", "replies"):
+        raise RuntimeError("the mailbox was unreachable")
+
+    async def scrape() -> tuple[httpx.Response, httpx.Response]:
+        transport = httpx.ASGITransport(app=app(load_config()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://metrics") as client:
+            return await client.get("/metrics"), await client.get("/other")
+
+    page, missing = asyncio.run(scrape())
+    assert page.status_code == 200 and page.headers["content-type"] == CONTENT_TYPE and missing.status_code == 404
+    samples = dict(re.findall(r"^(planwarden_\S+) (\S+)$", page.text, re.M))
+    assert samples['planwarden_outbox_messages{plan="children",state="sent"}'] == str(sent) and sent > 0
+    assert samples['planwarden_outbox_messages{plan="community",state="sent"}'] == "0"
+    assert "# TYPE planwarden_quarantined_replies gauge" in page.text
+    assert 'planwarden_flow_last_success_timestamp_seconds{plan="children",flow="reminders"}' in samples
+    assert 'planwarden_flow_last_run_timestamp_seconds{plan="community",flow="replies"}' in samples
+    assert 'planwarden_flow_last_success_timestamp_seconds{plan="community",flow="replies"}' not in samples
