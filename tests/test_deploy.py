@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from planwarden.core.config import load_config
-from planwarden.orchestration.deploy import deployment_specs
+from planwarden.orchestration.deploy import WORKER_JOB, deployment_specs
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai" / "planwarden.toml"
@@ -42,6 +42,7 @@ def test_prefect_yaml_matches_what_serve_deploys() -> None:
         CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # raises if invalid
         assert (schedule["cron"], schedule["timezone"]) == (spec.cron, spec.timezone)
         assert dep["work_pool"]["name"] == "planwarden"
+        assert dep["work_pool"]["job_variables"] == WORKER_JOB
 
 
 def test_compose_file_is_complete_and_holds_no_secrets() -> None:
