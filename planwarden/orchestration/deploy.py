@@ -144,6 +144,7 @@ def register(config: Config, *, work_pool: str = "planwarden", root: Path | None
     limits = ensure_plan_limits(config)
     names = []
     for spec in deployment_specs(config):
-        runner_deployment(spec, work_pool=work_pool, root=root).apply(work_pool_name=work_pool)
-        names.append(f"{spec.job.flow.replace('_', '-')}/{spec.name}")
+        deployment = runner_deployment(spec, work_pool=work_pool, root=root)
+        deployment.apply(work_pool_name=work_pool)
+        names.append(f"{deployment.flow_name}/{spec.name}")
     return Registered(names, limits, work_pool)
