@@ -60,7 +60,10 @@ def _completed_on(cluster: Cluster, run: dict[str, object]) -> list[str]:
     """The workers whose flow run process finished ``run`` (both may try to claim a run;
     the server lets one have it)."""
     line = f"Flow run '{run['name']}' - Finished in state Completed()"
-    return [w for w in ("worker-1", "worker-2") if line in cluster.log(w).read_text(errors="replace")]
+
+    def workers() -> list[str]:  # the run's output reaches the worker's log a moment after the API
+        return [w for w in ("worker-1", "worker-2") if line in cluster.log(w).read_text(errors="replace")]
+    return wait_for(f"{run['name']} in a worker's log", workers, 30, cluster.logs)
 
 
 def test_reminder_reply_and_calendar_runs_complete_on_the_workers_one_at_a_time(
