@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from planwarden.core.config import load_config
-from planwarden.orchestration.service import deployment_specs
+from planwarden.orchestration.deploy import WORKER_JOB, deployment_specs
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai" / "planwarden.toml"
@@ -31,17 +31,18 @@ def test_prefect_yaml_matches_what_serve_deploys() -> None:
 
     declared = {d["name"]: d for d in _prefect_yaml()["deployments"]}
     specs = deployment_specs(load_config(EXAMPLE))
-    assert set(declared) == {s["name"] for s in specs}
+    assert set(declared) == {s.name for s in specs}
     for spec in specs:
-        dep = declared[spec["name"]]
+        dep = declared[spec.name]
+        assert dep["entrypoint"] == spec.entrypoint and set(dep["tags"]) >= set(spec.tags)
         path, func = dep["entrypoint"].split(":")
-        assert path == spec["job"].module.replace(".", "/") + ".py" and func == spec["job"].flow
-        flow = getattr(importlib.import_module(spec["job"].module), func)
+        flow = getattr(importlib.import_module(spec.job.module), func)
         assert "plan_key" in flow.parameters.properties, f"{func} must take plan_key"
         (schedule,) = dep["schedules"]
         CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])  # raises if invalid
-        assert (schedule["cron"], schedule["timezone"]) == (spec["cron"], spec["timezone"])
+        assert (schedule["cron"], schedule["timezone"]) == (spec.cron, spec.timezone)
         assert dep["work_pool"]["name"] == "planwarden"
+        assert dep["work_pool"]["job_variables"] == WORKER_JOB
 
 
 def test_compose_file_is_complete_and_holds_no_secrets() -> None:

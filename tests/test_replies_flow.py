@@ -13,13 +13,13 @@ def env(jtai_env: str, clock: object) -> Env:
 
 
 def test_flow_is_deployed_every_ten_minutes_in_the_plan_timezone(jtai_env: str) -> None:
-    from planwarden.orchestration.flows.collect_replies import collect_replies, deployments
     from planwarden.core.config import load_config
-    from planwarden.orchestration.service import JOBS, deployment_specs
+    from planwarden.orchestration.deploy import JOBS, deployment_specs
+    from planwarden.orchestration.flows.collect_replies import collect_replies, deployments
 
     assert any(j.module == "planwarden.orchestration.flows.collect_replies" and j.flow == "collect_replies" for j in JOBS)
-    spec = next(s for s in deployment_specs(load_config()) if s["name"] == "replies-jtai")
-    assert (spec["cron"], spec["timezone"]) == ("*/10 * * * *", "Europe/London")
+    spec = next(s for s in deployment_specs(load_config()) if s.name == "replies-jtai")
+    assert (spec.cron, spec.timezone) == ("*/10 * * * *", "Europe/London")
     [dep] = deployments()
     assert dep.name == "replies-jtai" and dep.parameters == {"plan_key": "jtai"}
     assert dep.schedules[0].schedule.cron == "*/10 * * * *"

@@ -162,9 +162,8 @@ def deliver(config: Config) -> dict[str, Any]:
     """Hand queued mail (the invites among it) to the configured transport."""
     from planwarden.mail.factory import deliver_queued, transport_for
 
-    transport = transport_for(config)
-    stats = deliver_queued(config, transport=transport)
-    return {"transport": transport.name, "results": len(stats.results)}
+    stats = deliver_queued(config)  # each plan's mail through its own transport
+    return {"transport": transport_for(config).name, "results": len(stats.results)}
 
 
 def observed_versions(observed: Observed) -> list[tuple[PlannedEvent, int, dt.datetime]]:

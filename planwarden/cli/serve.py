@@ -23,8 +23,8 @@ def handle(args: argparse.Namespace) -> int:
 
     config = load()
     if args.list:
-        specs = [{"name": s["name"], "cron": s["cron"], "timezone": s["timezone"], "plan": s["plan"].key,
-                  "flow": f"{s['job'].module}:{s['job'].flow}"} for s in deployment_specs(config)]
+        specs = [{"name": s.name, "cron": s.cron, "timezone": s.timezone, "plan": s.plan_key,
+                  "flow": f"{s.job.module}:{s.job.flow}"} for s in deployment_specs(config)]
         if args.json:
             print_json(specs)
         else:

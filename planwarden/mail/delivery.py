@@ -41,6 +41,7 @@ import inspect
 import logging
 import re
 from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
@@ -80,16 +81,17 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def deliver_pending(sessions: sessionmaker[Session], transport: Transport, *, batch_size: int = 200,
                     limit: int | None = None, max_attempts: int = 8, lease: dt.timedelta = LEASE,
-                    limits: SendingLimits | None = None) -> DeliveryStats:
+                    limits: SendingLimits | None = None, plans: PlanFilter | None = None) -> DeliveryStats:
     """Send every due message (at most ``limit``), ``batch_size`` per transport connection,
-    within the sending ``limits`` (default: the transport's own ``limits``, if it has any)."""
+    within the sending ``limits`` (default: the transport's own ``limits``, if it has any);
+    only ``plans``' messages when given (each partnership has its own transport)."""
     stats = DeliveryStats()
     limits = limits if limits is not None else getattr(transport, "limits", None)
     gate = RateGate(limits, lease) if limits is not None and limits.any else None
     while limit is None or len(stats.results) + stats.deferred < limit:
         size = batch_size if limit is None else min(batch_size, limit - len(stats.results) - stats.deferred)
         held = stats.held
-        batch = claim(sessions, size, max_attempts=max_attempts, lease=lease, stats=stats, gate=gate)
+        batch = claim(sessions, size, max_attempts=max_attempts, lease=lease, stats=stats, gate=gate, plans=plans)
         if not batch:
             if stats.held > held:  # all of that claim waits for the limits: look at the next rows
                 continue
@@ -99,10 +101,25 @@ def deliver_pending(sessions: sessionmaker[Session], transport: Transport, *, ba
     return stats
 
 
+@dataclass(frozen=True)
+class PlanFilter:
+    """Which plans' messages a delivery run takes: ``only`` these, or all ``but`` these."""
+
+    only: Collection[str] | None = None
+    but: Collection[str] = ()
+
+    def clause(self) -> object:
+        if self.only is not None:
+            return OutboxMessage.plan_key.in_(list(self.only))
+        return or_(OutboxMessage.plan_key.is_(None), OutboxMessage.plan_key.not_in(list(self.but)))
+
+
 def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, lease: dt.timedelta = LEASE,
-          stats: DeliveryStats | None = None, gate: RateGate | None = None) -> list[OutgoingMail]:
+          stats: DeliveryStats | None = None, gate: RateGate | None = None,
+          plans: PlanFilter | None = None) -> list[OutgoingMail]:
     """Mark up to ``size`` due rows ``sending`` in one short transaction; return them.
-    Rows the ``gate`` holds back keep their state, due again when they fit."""
+    Rows the ``gate`` holds back keep their state, due again when they fit; only ``plans``'
+    rows when given."""
     now = clock.now()
     stats = stats if stats is not None else DeliveryStats()
     with sessions.begin() as session:
@@ -110,6 +127,8 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                  .where(or_(and_(OutboxMessage.state.in_(DUE_STATES), OutboxMessage.next_attempt_at <= now),
                             and_(OutboxMessage.state == "sending", OutboxMessage.next_attempt_at <= now)))
                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(size))
+        if plans is not None:
+            query = query.where(plans.clause())
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         if gate is not None:

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from planwarden.mail.delivery import DeliveryStats
 
 
-def transport_for(config: Config) -> Transport:
-    mail = config.mail
+def transport_for(config: Config, plan_key: str | None = None) -> Transport:
+    """The transport that sends the plan's mail: its own ``[plans.mail]`` when it has one
+    (a partnership's own sender, server and credentials), else the shared ``[mail]``."""
+    mail = config.mail_for(plan_key)
     if mail.transport == "smtp":
         from planwarden.mail.smtp import SmtpTransport
         return SmtpTransport(mail.smtp)
@@ -34,7 +36,7 @@ def transport_for(config: Config) -> Transport:
         from planwarden.mail.graph import GraphTransport
         return GraphTransport(mail.graph)
     from planwarden.mail.outbox_folder import OutboxFolderTransport
-    return OutboxFolderTransport(config.mail_dir("outbox"))
+    return OutboxFolderTransport(config.mail_dir("outbox", mail))
 
 
 def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
@@ -62,13 +64,37 @@ def deliver_queued(config: Config, *, batch_size: int = 200, limit: int | None =
                    transport: Transport | None = None,
                    sessions: "sessionmaker[Session] | None" = None) -> DeliveryStats:
     """The one delivery step: hand everything queued (reminders, confirmations, packs,
-    invites alike) to the configured transport, ``batch_size`` per connection."""
+    invites alike) to its transport, ``batch_size`` per connection. Each plan with its own
+    ``[plans.mail]`` sends through it and only it; everything else through ``[mail]``.
+    A ``transport`` given by the caller sends everything."""
     from planwarden.core.db import session_factory
-    from planwarden.mail.delivery import deliver_pending
+    from planwarden.mail.delivery import DeliveryStats, PlanFilter, deliver_pending
 
-    return deliver_pending(sessions or session_factory(config.database_url), transport or transport_for(config),
-                           batch_size=batch_size, limit=limit, max_attempts=config.mail.max_attempts,
-                           limits=sending_limits(config.mail))
+    sessions = sessions or session_factory(config.database_url)
+    if transport is not None:
+        return deliver_pending(sessions, transport, batch_size=batch_size, limit=limit,
+                               max_attempts=config.mail.max_attempts, limits=sending_limits(config.mail))
+    own = [p.key for p in config.settings.plans if p.mail is not None]
+    runs = [(transport_for(config, key), PlanFilter(only=[key]), config.mail_for(key)) for key in own]
+    runs.append((transport_for(config), PlanFilter(but=own), config.mail))
+    total = DeliveryStats()
+    for plan_transport, plans, mail in runs:
+        left = None if limit is None else limit - len(total.results) - total.deferred
+        if left is not None and left <= 0:
+            break
+        _add(total, deliver_pending(sessions, plan_transport, batch_size=batch_size, limit=left,
+                                    max_attempts=mail.max_attempts, limits=sending_limits(mail), plans=plans))
+    return total
+
+
+def _add(total: "DeliveryStats", part: "DeliveryStats") -> None:
+    total.sent += part.sent
+    total.retried += part.retried
+    total.failed += part.failed
+    total.deferred += part.deferred
+    total.held += part.held
+    total.results.update(part.results)
+    total.unavailable = total.unavailable or part.unavailable
 
 
 def sending_limits(mail: MailSettings) -> SendingLimits | None:

@@ -9,7 +9,6 @@ With PREFECT_API_URL set (a shared server on PostgreSQL, see deploy/) we only se
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import shutil
 import signal
@@ -19,59 +18,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from planwarden.core.config import Config, PlanConfig
+from planwarden.core.config import Config
 from planwarden.core.log import get_logger
+from planwarden.orchestration.deploy import build_deployments, deployment_specs, ensure_plan_limits
 
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str  # deployment name prefix
-    module: str
-    flow: str  # attribute of the module
-    schedule: str  # attribute of PlanConfig.schedules
-
-
-JOBS = (
-    Job("reminders", "planwarden.orchestration.flows.daily_reminders", "daily_reminders", "reminders"),
-    Job("replies", "planwarden.orchestration.flows.collect_replies", "collect_replies", "replies"),
-    Job("board-pack", "planwarden.orchestration.flows.board_pack", "board_pack", "board_pack"),
-    Job("calendar", "planwarden.orchestration.flows.governance_calendar", "governance_calendar", "calendar"),
-)
-
-
 class ServiceError(Exception):
     """The service cannot start: a message for the operator."""
-
-
-def deployment_specs(config: Config) -> list[dict[str, Any]]:
-    """What `serve` deploys: one deployment per job per plan (pure: easy to check)."""
-    return [{"name": f"{job.name}-{plan.key}", "job": job, "plan": plan,
-             "cron": getattr(plan.schedules, job.schedule), "timezone": plan.timezone}
-            for plan in config.plans for job in JOBS]
-
-
-def build_deployments(config: Config) -> list[Any]:
-    from prefect.schedules import Cron
-
-    deployments = []
-    for spec in deployment_specs(config):
-        job: Job = spec["job"]
-        plan: PlanConfig = spec["plan"]
-        flow = getattr(importlib.import_module(job.module), job.flow)
-        deployments.append(flow.to_deployment(
-            name=spec["name"], schedule=Cron(spec["cron"], timezone=spec["timezone"]),
-            parameters={"plan_key": plan.key}, concurrency_limit=1,
-            tags=["planwarden", f"plan:{plan.key}", job.name],
-            description=f"planwarden {job.name} for plan {plan.key}"))
-    return deployments
 
 
 def _free_port(port: int) -> bool:
@@ -159,7 +118,8 @@ def serve(config: Config, *, port: int = 4200, limit: int = 4) -> None:
         print(f"planwarden serve: Prefect API at {url} (UI: {url.removesuffix('/api')})", flush=True)
         from prefect import serve as prefect_serve
 
+        ensure_plan_limits(config)
         deployments = build_deployments(config)
         for spec in deployment_specs(config):
-            print(f"  {spec['name']}: '{spec['cron']}' ({spec['timezone']})", flush=True)
+            print(f"  {spec.name}: '{spec.cron}' ({spec.timezone})", flush=True)
         prefect_serve(*deployments, limit=limit, pause_on_shutdown=False, print_starting_message=False)

@@ -78,7 +78,8 @@ def _draft(config: Config, built: BuiltPack, to: list[str]) -> tuple[Draft, bool
     size = sum(p.stat().st_size for p, _ in files)
     attached = size <= limit
     email = _render(built, attached, size)
-    draft = Draft(sender=config.mail.from_address, sender_name=config.mail.from_name, to=to, subject=email.subject,
+    own = config.mail_for(built.snapshot.plan_key)  # the partnership's own sender
+    draft = Draft(sender=own.from_address, sender_name=own.from_name, to=to, subject=email.subject,
                   text=email.text, html=email.html, reply_to=plan_cfg.mailbox)
     if attached:
         draft.attachments = [Attachment(p.name, p.read_bytes(), *kind) for p, kind in files]

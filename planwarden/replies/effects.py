@@ -108,7 +108,8 @@ def send_confirmation(ctx: Context, applied: list[dict[str, Any]], *, note: str 
                "original_subject": mail.subject, "note": note, "received": ctx.now}
     rendered = render("confirmation", context)
     headers = {"In-Reply-To": mail.message_id, "References": mail.message_id} if not mail.synthetic_id else {}
-    draft = Draft(sender=ctx.config.mail.from_address, sender_name=ctx.config.mail.from_name, to=[mail.sender],
+    own = ctx.config.mail_for(plan.key)
+    draft = Draft(sender=own.from_address, sender_name=own.from_name, to=[mail.sender],
                   subject=rendered.subject, text=rendered.text, html=rendered.html,
                   reply_to=plan_cfg.mailbox or None, headers=headers)
     enqueue(ctx.session, draft, kind="confirmation", dedupe_key=dedupe, plan_key=plan.key,
@@ -172,7 +173,8 @@ def failed_recipients(ctx: Context) -> list[tuple[str, str]]:
         return [(f.recipient, " ".join(x for x in (f.status, f.diagnostic) if x)[:300])
                 for f in mail.delivery_status
                 if f.recipient and (f.action == "failed" or f.status.startswith("5"))]
-    ours = {ctx.config.mail.from_address.lower(), *(p.mailbox.lower() for p in ctx.config.settings.plans if p.mailbox)}
+    ours = {ctx.config.mail.from_address.lower(), *(p.mailbox.lower() for p in ctx.config.settings.plans if p.mailbox),
+            *(p.mail.from_address.lower() for p in ctx.config.settings.plans if p.mail)}
     known = {p.email.lower() for p in ctx.directory.config.people}
     found = dict.fromkeys(a.lower() for a in re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", mail.text))
     return [(a, "undeliverable") for a in found if a in known and a not in ours]
@@ -220,8 +222,8 @@ def _tell_secretaries(ctx: Context, failed: list[tuple[str, str]]) -> None:
             "plan": {"key": plan_key, "title": plan_cfg.title, "mailbox": plan_cfg.mailbox or ""},
             "recipient": {"name": secretary.name, "email": secretary.email}, "failed": people,
             "subject": ctx.mail.subject, "received": ctx.now})
-        draft = Draft(sender=ctx.config.mail.from_address, sender_name=ctx.config.mail.from_name,
-                      to=[secretary.email], subject=rendered.subject, text=rendered.text, html=rendered.html,
+        own = ctx.config.mail_for(plan_key)
+        draft = Draft(sender=own.from_address, sender_name=own.from_name, to=[secretary.email], subject=rendered.subject, text=rendered.text, html=rendered.html,
                       reply_to=plan_cfg.mailbox or None)
         enqueue(ctx.session, draft, kind="notice", dedupe_key=dedupe, plan_key=plan_key)
 

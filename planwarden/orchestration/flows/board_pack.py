@@ -15,21 +15,18 @@ from planwarden.orchestration.tasks.mail import deliver_outbox
 from planwarden.orchestration.tasks.pack import build_and_queue
 
 
-
 @flow(name="board-pack", log_prints=False)
 def board_pack(plan_key: str | None = None, today: str | None = None) -> dict[str, Any]:
     """Packs due today for one plan (or every configured plan), then delivery."""
-    from planwarden.core.config import load_config
-    from planwarden.orchestration.runs import recorded_run
+    from planwarden.orchestration.flowrun import plan_flow
+    from planwarden.orchestration.results import as_json
 
-    config = load_config()
-    keys = [plan_key] if plan_key else [p.key for p in config.settings.plans]
-    results: dict[str, list[dict[str, Any]]] = {}
-    with recorded_run(config.database_url, plan_key or "", "board_pack") as summary:
-        for key in keys:
-            results[key] = build_and_queue(key, today)
-        queued = any(r.get("outcome") == "sent" for rows in results.values() for r in rows)
+    with plan_flow(plan_key, "board_pack") as run:
+        keys = [plan_key] if plan_key else [p.key for p in run.config.settings.plans]
+        results = {key: build_and_queue(key, today) for key in keys}
+        queued = any(r.outcome == "sent" for rows in results.values() for r in rows)
         delivered = deliver_outbox() if queued else None
-        summary.update(packs={k: [{x: r.get(x) for x in ("meeting", "meeting_date", "outcome")} for r in rows]
-                              for k, rows in results.items()}, delivered=delivered)
-    return {"plans": results, "delivered": delivered}
+        run.summary.update(packs={k: [{x: getattr(r, x) for x in ("meeting", "meeting_date", "outcome")}
+                                      for r in rows] for k, rows in results.items()},
+                           delivered=as_json(delivered))
+    return {"plans": {k: as_json(rows) for k, rows in results.items()}, "delivered": as_json(delivered)}

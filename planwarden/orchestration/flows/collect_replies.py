@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect import flow
 
+from planwarden.orchestration.tasks.mail import deliver_outbox
 from planwarden.orchestration.tasks.replies import collect_mailbox
 
 DEFAULT_CRON = "*/10 * * * *"
@@ -19,31 +20,20 @@ DEFAULT_CRON = "*/10 * * * *"
 def collect_replies(plan_key: str | None = None, limit: int = 500) -> dict[str, Any]:
     """Collect the plan's mailbox (its own [plans.mail], else the shared one). When plans
     share a mailbox, each plan's run reads it: harmless, a message is recorded once."""
-    from planwarden.core.config import load_config
-    from planwarden.orchestration.runs import recorded_run
+    from planwarden.orchestration.flowrun import plan_flow
+    from planwarden.orchestration.results import as_json
 
-    config = load_config()
-    with recorded_run(config.database_url, plan_key or "", "replies") as summary:
+    with plan_flow(plan_key, "replies") as run:
         collected = collect_mailbox(limit, plan_key)
-        delivered = None
-        if collected["applied"] or collected["ignored"]:  # confirmations, bounce notices
-            from planwarden.orchestration.tasks.mail import deliver_outbox
-            delivered = deliver_outbox()
-        summary.update({k: v for k, v in collected.items() if k != "results"}, delivered=delivered)
-    return {"collected": collected, "delivered": delivered}
+        # confirmations and bounce notices
+        delivered = deliver_outbox() if collected.applied or collected.ignored else None
+        run.summary.update(as_json(collected), delivered=as_json(delivered))
+    return {"collected": as_json(collected), "delivered": as_json(delivered)}
 
 
 def deployments() -> list[Any]:
     """One deployment per plan, every 10 minutes (cron from ``schedules.replies`` when configured)."""
-    from prefect.schedules import Cron
-
     from planwarden.core.config import load_config
+    from planwarden.orchestration.deploy import build_deployments
 
-    config = load_config()
-    out = []
-    for plan in config.settings.plans:
-        cron = getattr(getattr(plan, "schedules", None), "replies", None) or DEFAULT_CRON
-        out.append(collect_replies.to_deployment(
-            name=f"replies-{plan.key}", schedule=Cron(cron, timezone=plan.timezone),
-            parameters={"plan_key": plan.key}, concurrency_limit=1))
-    return out
+    return build_deployments(load_config(), jobs=("replies",))

@@ -19,36 +19,22 @@ DEFAULT_CRON = "0 8 * * 1-5"
 @flow(name="daily-reminders", log_prints=False)
 def daily_reminders(plan_key: str | None = None, today: str | None = None) -> dict[str, Any]:
     """Today's reminders for one plan (or every configured plan), then delivery."""
-    from planwarden.core.config import load_config
+    from planwarden.orchestration.flowrun import plan_flow
+    from planwarden.orchestration.results import as_json
     from planwarden.reminders.run import plans_to_run
-    from planwarden.orchestration.runs import recorded_run
 
-    config = load_config()
-    keys = [p.key for p in plans_to_run(config, plan_key)]
-    results = []
-    with recorded_run(config.database_url, plan_key or "", "reminders") as summary:
-        for key in keys:
-            results.append(compute_and_record(key, today))
-        queued = sum(r["messages"] for r in results)
-        delivered = deliver_outbox() if queued else None
-        summary.update(plans=[{k: r[k] for k in ("plan", "today", "reminders", "messages")} for r in results],
-                       delivered=delivered)
-    return {"plans": results, "delivered": delivered}
+    with plan_flow(plan_key, "reminders") as run:
+        results = [compute_and_record(p.key, today) for p in plans_to_run(run.config, plan_key)]
+        delivered = deliver_outbox() if sum(r.messages for r in results) else None
+        run.summary.update(plans=[{k: v for k, v in as_json(r).items() if k != "items"} for r in results],
+                           delivered=as_json(delivered))
+    return {"plans": as_json(results), "delivered": as_json(delivered)}
 
 
 def deployments() -> list[Any]:
     """One deployment per plan: weekdays 08:00 in the plan's time zone (cron from the
     plan's ``schedules.reminders`` when configured). `planwarden serve` runs them."""
-    from prefect.schedules import Cron
-
     from planwarden.core.config import load_config
-    from planwarden.reminders.run import plans_to_run
+    from planwarden.orchestration.deploy import build_deployments
 
-    config = load_config()
-    out = []
-    for plan in plans_to_run(config, None):
-        cron = getattr(getattr(plan, "schedules", None), "reminders", None) or DEFAULT_CRON
-        out.append(daily_reminders.to_deployment(
-            name=f"reminders-{plan.key}", schedule=Cron(cron, timezone=plan.timezone),
-            parameters={"plan_key": plan.key}, concurrency_limit=1))
-    return out
+    return build_deployments(load_config(), jobs=("reminders",))

@@ -15,13 +15,12 @@ def governance_calendar(plan_key: str | None = None, feeds_dir: str | None = Non
     """Invitations, updates and cancellations for what changed since the last run; nothing
     when nothing changed. The calendar is shared by all plans, so the runs scheduled for
     several plans are harmless repeats (the second finds nothing to send)."""
-    from planwarden.core.config import load_config
-    from planwarden.orchestration.runs import recorded_run
+    from planwarden.orchestration.flowrun import plan_flow
+    from planwarden.orchestration.results import as_json
 
-    config = load_config()
-    with recorded_run(config.database_url, plan_key or "", "calendar") as summary:
+    with plan_flow(plan_key, "calendar") as run:
         result = sync_calendar(feeds_dir)
-        delivered = deliver_outbox() if result["sent"] else None
-        summary.update(events=result["events"], sent=len(result["sent"]), warnings=result["warnings"],
-                       delivered=delivered)
-    return {**result, "delivered": delivered}
+        delivered = deliver_outbox() if result.sent else None
+        run.summary.update(events=result.events, sent=len(result.sent), warnings=result.warnings,
+                           delivered=as_json(delivered))
+    return {**as_json(result), "delivered": as_json(delivered)}

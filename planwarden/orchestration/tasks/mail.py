@@ -1,4 +1,4 @@
-"""The delivery task every flow ends with: queued mail handed to the configured transport.
+"""The delivery task every flow ends with: queued mail handed to each plan's transport.
 
 Safe to retry and to run from several flows at once: delivery claims rows before
 sending, so each message goes once.
@@ -6,17 +6,16 @@ sending, so each message goes once.
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import task
+
+from planwarden.orchestration.results import Delivered
 
 
 @task(retries=3, retry_delay_seconds=[30, 120, 600], name="deliver-outbox")
-def deliver_outbox(batch_size: int = 200) -> dict[str, Any]:
-    """Hand everything queued to the configured transport, ``batch_size`` per connection."""
-    from planwarden.core.config import load_config
+def deliver_outbox(batch_size: int = 200) -> Delivered:
+    """Hand everything queued to its plan's transport, ``batch_size`` per connection."""
     from planwarden.mail.factory import deliver_queued
+    from planwarden.orchestration.flowrun import flow_config
 
-    stats = deliver_queued(load_config(), batch_size=batch_size)
-    return {"sent": stats.sent, "retried": stats.retried, "failed": stats.failed, "deferred": stats.deferred,
-            "unavailable": stats.unavailable}
+    stats = deliver_queued(flow_config(), batch_size=batch_size)
+    return Delivered(stats.sent, stats.retried, stats.failed, stats.deferred, stats.unavailable)

@@ -9,22 +9,20 @@ delivery claims rows before sending.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from prefect import task
 
+from planwarden.orchestration.results import RemindersRecorded
 
 
 @task(retries=2, retry_delay_seconds=[60, 300], name="reminders-compute-and-record")
-def compute_and_record(plan_key: str, today: str | None = None) -> dict[str, Any]:
+def compute_and_record(plan_key: str, today: str | None = None) -> RemindersRecorded:
     """Decide today's reminders for one plan, then log and queue them in one transaction."""
-    from planwarden.core.config import load_config
+    from planwarden.orchestration.flowrun import flow_config
     from planwarden.reminders.run import run_reminders
 
-    config = load_config()
     day = dt.date.fromisoformat(today) if today else None
-    runs = run_reminders(config, plan_key=plan_key, today=day, deliver_mail=False)
-    run = runs[0]
-    return {"plan": plan_key, "today": run.today.isoformat(), "working_day": run.working_day,
-            "reminders": len(run.reminders), "messages": len(run.messages), "overlaps": run.conflicts,
-            "items": sorted({(i["ref"], i["kind"]) for m in run.messages for i in m.items})}
+    run = run_reminders(flow_config(), plan_key=plan_key, today=day, deliver_mail=False)[0]
+    return RemindersRecorded(plan_key, run.today.isoformat(), run.working_day, len(run.reminders),
+                             len(run.messages), run.conflicts,
+                             sorted({(i["ref"], i["kind"]) for m in run.messages for i in m.items}))

@@ -7,9 +7,9 @@ committed before the message is moved.
 
 from __future__ import annotations
 
-from typing import Any
-
 from prefect import task
+
+from planwarden.orchestration.results import Collected
 
 
 class MailboxTrouble(RuntimeError):
@@ -17,16 +17,16 @@ class MailboxTrouble(RuntimeError):
 
 
 @task(retries=2, retry_delay_seconds=[30, 120], name="replies-collect")
-def collect_mailbox(limit: int = 500, plan_key: str | None = None) -> dict[str, Any]:
+def collect_mailbox(limit: int = 500, plan_key: str | None = None) -> Collected:
     """Read, decide, record and settle up to ``limit`` messages from the plan's mailbox."""
-    from planwarden.core.config import load_config
     from planwarden.core.db import session_factory
+    from planwarden.orchestration.flowrun import flow_config
     from planwarden.replies.collect import collect, mailbox_for
 
-    config = load_config()
+    config = flow_config()
     report = collect(session_factory(config.database_url), config, mailbox_for(config, plan_key), limit=limit)
-    summary = report.summary()
-    summary["results"] = [r.as_json() for r in report.results]
     if report.error and not report.results:
         raise MailboxTrouble(report.error)
-    return summary
+    counts = report.counts()
+    return Collected(counts["applied"], counts["ignored"], counts["quarantined"], len(report.results),
+                     len(report.unsettled), report.error)

@@ -1,0 +1,1 @@
+"""Running planwarden's scheduled jobs with Prefect: deployments, workers, metrics."""
