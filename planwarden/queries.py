@@ -53,7 +53,8 @@ def action_json(action: Action) -> dict[str, Any]:
         "milestones": list(action.milestones or []),
         "rag": action.rag,
         "updates": [{"date": u.date.isoformat() if u.date else None, "text": u.text, "rag": u.rag,
-                     "source": u.source} for u in sorted(action.updates, key=update_order)],
+                     "source": u.source} for u in sorted(action.updates, key=update_order)
+                    if u.withdrawn_at is None],
     }
 
 
