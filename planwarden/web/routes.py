@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -65,14 +66,7 @@ def _auth(app: FastAPI) -> None:
                                                     f"email:{email}")
         if limiter.blocked(*keys):
             return _login_error(request, data, nxt, "Too many failed attempts: wait five minutes and try again.", 429)
-        s = request.app.state.sessions()
-        try:
-            user = accounts.authenticate(s, email, password)
-            if user is not None:
-                audit.record(s, f"{user.name} <{user.email}>", "login")
-            s.commit()
-        finally:
-            s.close()
+        user = await run_in_threadpool(_authenticate, request, email, password)  # argon2 takes a while
         if user is None:
             limiter.failed(*keys)
             return _login_error(request, data, nxt, "The email address or the password is not right.", 401)
@@ -86,6 +80,18 @@ def _auth(app: FastAPI) -> None:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
+
+
+def _authenticate(request: Request, email: str, password: str) -> Any:
+    s = request.app.state.sessions()
+    try:
+        user = accounts.authenticate(s, email, password)
+        if user is not None:
+            audit.record(s, f"{user.name} <{user.email}>", "login")
+        s.commit()
+        return user
+    finally:
+        s.close()
 
 
 def _login_error(request: Request, data: dict[str, Any], nxt: str, message: str, status: int) -> Response:
@@ -112,7 +118,7 @@ def _plans(app: FastAPI) -> None:
 
     @app.get("/plans/{plan_key}", response_class=HTMLResponse)
     def plan_page(plan_key: str, c: Ctx = READ, section: str = "", owner: str = "", rag: str = "",
-                  overdue: str = "", sort: str = "ref", desc: str = "") -> Response:
+                  overdue: str = "", sort: str = "ref", desc: str = "", page_no: int = Query(1, alias="page")) -> Response:
         c.see(plan_key)
         f = views.Filters(section, owner, rag, overdue == "1", sort if sort in views.SORTS else "ref", desc == "1")
         with c.db() as s:
@@ -121,10 +127,16 @@ def _plans(app: FastAPI) -> None:
             title = s.scalar(select(Plan.title).where(Plan.key == plan_key)) or plan_key
         sections = sorted({r.section for r in rows if r.section}, key=lambda t: [int(x) if x.isdigit() else 0
                                                                                   for x in t.split(".")[:1]])
-        shown = views.sort_rows([r for r in rows if f.keep(r)], f.sort, f.desc)
+        kept = views.sort_rows([r for r in rows if f.keep(r)], f.sort, f.desc)
+        pages = max(1, -(-len(kept) // views.PAGE_SIZE))
+        page_no = min(max(page_no, 1), pages)
+        shown = kept[(page_no - 1) * views.PAGE_SIZE: page_no * views.PAGE_SIZE]
+        query = {"section": f.section, "owner": f.owner, "rag": f.rag, "overdue": "1" if f.overdue else "",
+                 "sort": f.sort, "desc": "1" if f.desc else ""}
         template = "plan_rows.html" if c.request.headers.get("hx-request") else "plan.html"
-        return page(c, template, plan=plan_key, title=title, rows=shown, total=len(rows), f=f, sections=sections,
-                    sorts=views.SORTS)
+        return page(c, template, plan=plan_key, title=title, rows=shown, matched=len(kept), total=len(rows), f=f,
+                    sections=sections, sorts=views.SORTS, page_no=page_no, pages=pages, query=query,
+                    first=(page_no - 1) * views.PAGE_SIZE + 1)
 
     @app.get("/api/plans/{plan_key}/actions")
     def actions_api(plan_key: str, c: Ctx = READ) -> Response:

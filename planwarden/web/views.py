@@ -8,6 +8,7 @@ update of each, one for owners.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,11 +20,12 @@ from planwarden import clock
 from planwarden.config import Config
 from planwarden.decisions import pending
 from planwarden.governance import next_board
-from planwarden.models import Action, ActionOwner, Person, Plan, ProgressUpdate, Section
+from planwarden.models import Action, ActionOwner, History, ImportRun, Person, Plan, ProgressUpdate, Section
 from planwarden.pack import schedule
 from planwarden.replies.models import InboundMessage
 
 RAG_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
+PAGE_SIZE = 100
 SORTS = ("ref", "section", "owner", "due", "rag", "updated")
 DUE_SOON_DAYS = 14
 
@@ -72,11 +74,33 @@ class Filters:
         return not self.overdue or row.overdue
 
 
+_cache: dict[str, tuple[tuple[Any, ...], list[Row]]] = {}
+_cache_lock = threading.Lock()
+
+
 def plan_rows(session: Session, plan_key: str, today: dt.date) -> list[Row]:
-    """Every live action of the plan with its latest update's date, in document order."""
+    """Every live action of the plan with its latest update's date, in document order.
+
+    Kept per process until the plan changes: every change to an action writes a history
+    row, and an import writes an import run, so the newest of each is the version. Rows
+    are shared between requests: callers must not change them.
+    """
     plan_id = session.scalar(select(Plan.id).where(Plan.key == plan_key))
     if plan_id is None:
         return []
+    version = (today, plan_id, session.scalar(select(func.max(History.id)).where(History.plan_id == plan_id)),
+               session.scalar(select(func.max(ImportRun.id)).where(ImportRun.plan_id == plan_id)))
+    with _cache_lock:
+        hit = _cache.get(plan_key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    rows = _read_rows(session, plan_id, today)
+    with _cache_lock:
+        _cache[plan_key] = (version, rows)
+    return rows
+
+
+def _read_rows(session: Session, plan_id: int, today: dt.date) -> list[Row]:
     sections = {sid: f"{num}. {title}".strip() for sid, num, title in
                 session.execute(select(Section.id, Section.number, Section.title).where(Section.plan_id == plan_id))}
     rows = {a.id: Row(a.id, a.ref, a.position, a.text, sections.get(a.section_id, ""), a.owner_text, [], a.due,
