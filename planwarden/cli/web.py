@@ -21,7 +21,6 @@ def handle(args: argparse.Namespace) -> int:
     from planwarden.log import setup_logging
     from planwarden.web.server import run
 
-    setup_logging("INFO")
     if args.demo is not None:
         from planwarden.web.server import DemoFolderError, prepare_demo
         try:
@@ -30,5 +29,6 @@ def handle(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
         print(f"Console on the demo's data: http://{args.host}:{args.port}/login\n"
               f"  email: {email}\n  password: {password}   (a new one each start)", flush=True)
+    setup_logging("INFO")
     run(load(), host=args.host, port=args.port)
     return 0

@@ -260,8 +260,7 @@ def _quarantine(app: FastAPI) -> None:
 
     @app.post("/quarantine/{inbound_id}/apply")
     def apply(inbound_id: int, c: Ctx = WRITE) -> Response:
-        plan_key = str(c.form.get("plan") or "") or _held(c, inbound_id)
-        _held(c, inbound_id)
+        plan_key = _held(c, inbound_id) or str(c.form.get("plan") or "")
         actor = c.write(plan_key or None)
         refs = c.form.get("refs") or ""
         refs = [r.strip() for r in (refs if isinstance(refs, list) else str(refs).replace(",", " ").split()) if r.strip()]
