@@ -31,11 +31,11 @@ USERS, PASSWORD = 20, "benchmark password"
 
 
 def _seed(actions: int = 2000) -> list[str]:
-    from planwarden import clock
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
-    from planwarden.directory import Directory
-    from planwarden.store import PlanWriter
+    from planwarden.core import clock
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
+    from planwarden.plan.directory import Directory
+    from planwarden.importing.writer import PlanWriter
     from planwarden.web.accounts import add_user
 
     config = load_config()

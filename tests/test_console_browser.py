@@ -46,10 +46,10 @@ def _reply(sender: str, subject: str, body: str, number: int) -> bytes:
 
 def _seed(config: Any) -> dict[str, Any]:
     """The JTAI plan, one applied reply asking for a new date, one quarantined reply."""
-    from planwarden import clock
-    from planwarden.db import session_factory, session_scope
+    from planwarden.core import clock
+    from planwarden.core.db import session_factory, session_scope
     from planwarden.importing import import_file
-    from planwarden.models import Action
+    from planwarden.plan.models import Action
     from planwarden.replies.ingest import ingest_raw
     from planwarden.web.accounts import add_user
 
@@ -80,8 +80,10 @@ def _seed(config: Any) -> dict[str, Any]:
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     import uvicorn
 
-    from planwarden import clock, db
-    from planwarden.config import load_config
+    from planwarden.core import clock
+
+    from planwarden.core import db
+    from planwarden.core.config import load_config
     from planwarden.web.app import create_app
     from planwarden.web.server import ShiftedClock
 

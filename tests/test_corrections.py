@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from planwarden.cli import main
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PersonConfig, PlanConfig
-from planwarden.db import session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PersonConfig, PlanConfig
+from planwarden.core.db import session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing.parsed import ParsedAction, ParsedPlan
-from planwarden.models import Action, ProgressUpdate
+from planwarden.plan.models import Action, ProgressUpdate
 from planwarden.pack.state import load_record, state_at
-from planwarden.store import PlanWriter, record_change
+from planwarden.plan.store import record_change
+from planwarden.importing.writer import PlanWriter
 
 UTC = dt.timezone.utc
 
@@ -77,7 +78,7 @@ def test_withdrawing_restores_the_rating_and_past_states_stay_as_they_were(
 
 
 def test_a_later_rating_stands_when_an_earlier_update_is_withdrawn(sqlite_url: str, clock: FixedClock) -> None:
-    from planwarden.corrections import withdraw
+    from planwarden.plan.corrections import withdraw
 
     update_id = _plan(sqlite_url, clock)
     clock.set(dt.datetime(2022, 12, 22, 10, tzinfo=UTC))
@@ -91,7 +92,7 @@ def test_a_later_rating_stands_when_an_earlier_update_is_withdrawn(sqlite_url: s
 
 
 def test_editing_an_action_is_kept_in_the_history_with_its_reason(sqlite_url: str, clock: FixedClock) -> None:
-    from planwarden.corrections import CorrectionError, edit, history
+    from planwarden.plan.corrections import CorrectionError, edit, history
 
     _plan(sqlite_url, clock)
     people = DirectoryConfig(people=[PersonConfig(id="ann", name="Ann Lee", email="ann@example.org")])

@@ -32,8 +32,8 @@ def _plan(config: Any, given: str | None) -> str:
 
 
 def handle_history(args: argparse.Namespace) -> int:
-    from planwarden.corrections import CorrectionError, history
-    from planwarden.db import session_scope
+    from planwarden.plan.corrections import CorrectionError, history
+    from planwarden.core.db import session_scope
 
     config = load()
     try:
@@ -58,8 +58,8 @@ def handle_history(args: argparse.Namespace) -> int:
 
 
 def handle_withdraw(args: argparse.Namespace) -> int:
-    from planwarden.corrections import CorrectionError, withdraw
-    from planwarden.db import session_scope
+    from planwarden.plan.corrections import CorrectionError, withdraw
+    from planwarden.core.db import session_scope
     from planwarden.web import audit
 
     config = load()

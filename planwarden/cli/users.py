@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
 def handle_list(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.web.accounts import user_json
     from planwarden.web.models import User
 
@@ -51,7 +51,7 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def handle_add(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.web import audit
     from planwarden.web.accounts import AccountError, add_user, user_json
 

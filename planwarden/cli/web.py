@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.log import setup_logging
+    from planwarden.core.log import setup_logging
     from planwarden.web.server import run
 
     if args.demo is not None:

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden import clock
-from planwarden.directory import Directory, tidy
-from planwarden.models import Action, ActionOwner, History, Plan, ProgressUpdate
-from planwarden.store import record_change, sync_person, update_order
+from planwarden.core import clock
+from planwarden.plan.directory import Directory, tidy
+from planwarden.plan.models import Action, ActionOwner, History, Plan, ProgressUpdate
+from planwarden.plan.store import record_change, sync_person, update_order
 
 RAGS = ("red", "amber", "green")
 EDITABLE = ("text", "owner_text", "due", "rag")

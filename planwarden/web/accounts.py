@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
+from planwarden.core import clock
 from planwarden.web.models import User
 
 ROLES = ("admin", "secretary", "member")

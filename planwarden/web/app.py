@@ -23,8 +23,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden.config import Config
-from planwarden.db import session_factory
+from planwarden.core.config import Config
+from planwarden.core.db import session_factory
 from planwarden.web import accounts
 from planwarden.web.models import User
 from planwarden.web.security import COOKIE, LoginLimiter, Sessions, csrf_ok, new_session, secret_key, secure_headers

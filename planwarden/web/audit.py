@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
+from planwarden.core import clock
 from planwarden.web.models import AuditEntry
 
 

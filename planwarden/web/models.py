@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from planwarden.models import Base, UTCDateTime
+from planwarden.plan.models import Base, UTCDateTime
 
 
 class User(Base):

@@ -12,13 +12,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from planwarden import clock, corrections, decisions
-from planwarden.directory import Directory
-from planwarden.governance import upcoming
-from planwarden.models import Action, ActionOwner, FlowRun, OutboxMessage, Person, Plan, ProgressUpdate
+from planwarden.calendar.governance import upcoming
+from planwarden.core import clock
+from planwarden.plan import corrections, decisions
+from planwarden.plan.directory import Directory
+from planwarden.plan.models import Action, ActionOwner, FlowRun, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.pack.deliver import DOCX, PDF
 from planwarden.pack.models import PackSnapshot
-from planwarden.queries import actions_json
+from planwarden.plan.queries import actions_json
 from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
 from planwarden.web import accounts, audit, views

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from planwarden import clock
-from planwarden.config import Config
+from planwarden.core import clock
+from planwarden.core.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def prepare_demo(folder: Path) -> tuple[str, str]:
     """Point the console at a `planwarden demo` folder; a fresh password for its demo account each start."""
     import secrets
 
-    from planwarden.demo import EXAMPLE, MARKER
+    from planwarden.orchestration.demo import EXAMPLE, MARKER
     from planwarden.web.accounts import add_user, hash_password
     from planwarden.web.models import User
 
@@ -69,8 +69,8 @@ def prepare_demo(folder: Path) -> tuple[str, str]:
     os.environ.pop("PLANWARDEN_DATABASE_URL", None)
     clock.set_clock(ShiftedClock(dt.date.fromisoformat(DEMO_DAY)))
     password = secrets.token_urlsafe(12)
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
 
     with session_scope(load_config().database_url) as session:
         user = session.scalar(select(User).where(User.email == DEMO_EMAIL))

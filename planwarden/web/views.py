@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.decisions import pending
-from planwarden.governance import next_board
-from planwarden.models import Action, ActionOwner, History, ImportRun, Person, Plan, ProgressUpdate, Section
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.plan.decisions import pending
+from planwarden.calendar.governance import next_board
+from planwarden.plan.models import Action, ActionOwner, History, ImportRun, Person, Plan, ProgressUpdate, Section
 from planwarden.pack import schedule
 from planwarden.replies.models import InboundMessage
 
