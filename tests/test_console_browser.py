@@ -8,6 +8,7 @@ Set PLANWARDEN_SCREENSHOTS=DIR to keep a screenshot of each main page (docs/imag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -31,6 +32,7 @@ EXAMPLE = REPO / "config" / "examples" / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
 PASSWORD = "correct horse battery"
 SECRETARY, MEMBER = "rachel@example.org", "board.member@example.org"
+ADMIN, OTHER = "admin@example.org", "other.secretary@example.org"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed "
                                 "(scripts/system-packages installs it)")
@@ -59,6 +61,8 @@ def _seed(config: Any) -> dict[str, Any]:
             import_file(s, config, SEED, "jtai")
             add_user(s, SECRETARY, "Rachel Hughes", "secretary", PASSWORD, ["jtai"])
             add_user(s, MEMBER, "Board Member", "member", PASSWORD)
+            add_user(s, ADMIN, "Ada Admin", "admin", PASSWORD)
+            add_user(s, OTHER, "Another Partnership", "secretary", PASSWORD, ["elsewhere"])
             owned = next(a for a in s.scalars(select(Action).order_by(Action.position))
                          if a.owners and a.rag != "red" and a.due and a.ref != "1.1a")
             ref, owner, rag_before = owned.ref, owned.owners[0].person.email, owned.rag
@@ -312,3 +316,33 @@ def test_login_is_rate_limited_and_headers_are_secure(console: dict[str, Any]) -
                                              "csrf_token": token}).status_code for _ in range(6)]
         assert codes[:5] == [401] * 5 and codes[5] == 429
         assert client.get("/api/dashboard").status_code == 401
+
+
+def _http(console: dict[str, Any], email: str) -> httpx.Client:
+    client = httpx.Client(base_url=console["url"])
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+    assert client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token}).status_code == 303
+    return client
+
+
+def test_a_secretary_sees_only_the_plans_given_to_them(console: dict[str, Any]) -> None:
+    with contextlib.closing(_http(console, OTHER)) as client:
+        assert client.get("/api/dashboard").json() == [] and client.get("/api/packs").json() == []
+        assert client.get("/api/quarantine").json() == [] and client.get("/api/requests").json() == []
+        assert client.get("/plans/jtai").status_code == 403
+        assert client.get("/api/plans/jtai/actions").status_code == 403
+        token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
+        edit = client.post("/plans/jtai/actions/1.1a/edit", data={"csrf_token": token, "text": "x", "reason": "x"})
+        assert edit.status_code == 403
+
+
+def test_the_admin_reads_every_write_in_the_audit_log(console: dict[str, Any]) -> None:
+    """Runs after the flows above (same console): each of their writes is in the log."""
+    with contextlib.closing(_http(console, ADMIN)) as client:
+        entries = client.get("/api/audit").json()
+        assert "Audit log" in client.get("/audit").text
+    done = {(e["action"], e["actor"].split(" <")[0]) for e in entries}
+    for action in ("quarantine-apply", "request-approve", "withdraw-update", "pack-build"):
+        assert (action, "Rachel Hughes") in done, (action, done)
+    assert ("login", "Board Member") in done
+    assert not any(e["actor"].startswith("Board Member") and e["action"] != "login" for e in entries)
