@@ -27,7 +27,7 @@ from planwarden.core.config import Config
 from planwarden.core.db import session_factory
 from planwarden.web import accounts
 from planwarden.web.models import User
-from planwarden.web.security import COOKIE, LoginLimiter, Sessions, csrf_ok, new_session, secret_key, secure_headers
+from planwarden.web.security import COOKIE, LoginLimiter, Sessions, csrf_ok, secret_key, secure_headers
 
 HERE = Path(__file__).parent
 RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", None: "Not rated", "none": "Not rated"}
@@ -69,10 +69,10 @@ class Ctx:
             s.close()
 
     def plans(self) -> list[str]:
-        return [p.key for p in self.config.settings.plans if accounts.sees(self.user, p.key)]
+        return [p.key for p in self.config.plans if accounts.sees(self.user, p.key)]
 
     def see(self, plan_key: str) -> None:
-        if plan_key not in [p.key for p in self.config.settings.plans]:
+        if plan_key not in [p.key for p in self.config.plans]:
             raise NotFound(f"no plan {plan_key}")
         if not accounts.sees(self.user, plan_key):
             raise Forbidden(f"you have not been given plan {plan_key}")

@@ -24,7 +24,7 @@ from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
 from planwarden.web import accounts, audit, views
 from planwarden.web.app import (READ, WRITE, Ctx, Forbidden, NotFound, back, download, page, user_by_email)
-from planwarden.web.security import COOKIE, new_session
+from planwarden.web.security import COOKIE, csrf_ok, new_session
 
 
 def register(app: FastAPI) -> None:
@@ -60,7 +60,6 @@ def _auth(app: FastAPI) -> None:
         data = request.app.state.cookies.read(request.cookies.get(COOKIE))
         email, password = str(form.get("email") or "").strip().lower(), str(form.get("password") or "")
         nxt = _safe_next(str(form.get("next") or "/"))
-        from planwarden.web.security import csrf_ok
         if not csrf_ok(data, str(form.get("csrf_token") or "")):
             return _login_error(request, data, nxt, "The form had expired: please try again.", 403)
         limiter, keys = request.app.state.limiter, (f"ip:{request.client.host if request.client else '-'}",
