@@ -27,6 +27,7 @@ from planwarden.core.config import Config
 from planwarden.core.db import session_factory
 from planwarden.web import accounts
 from planwarden.web.models import User
+from planwarden.web.sso import SsoSettings, from_env
 from planwarden.web.security import COOKIE, LoginLimiter, Sessions, csrf_ok, secret_key, secure_headers
 
 HERE = Path(__file__).parent
@@ -90,10 +91,13 @@ class Ctx:
         return f"{self.user.name} <{self.user.email}>"
 
 
-def create_app(config: Config, *, secret: str | None = None, https: bool = False) -> FastAPI:
+def create_app(config: Config, *, secret: str | None = None, https: bool = False,
+               sso: SsoSettings | None = None) -> FastAPI:
+    """The console; single sign-on when ``sso`` is given (default: from the environment)."""
     app = FastAPI(title="planwarden console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.config = config
-    app.state.cookies = Sessions(secret or secret_key())
+    secret = secret or secret_key()
+    app.state.cookies = Sessions(secret)
     app.state.limiter = LoginLimiter()
     app.state.sessions = session_factory(config.database_url)
     app.state.https = https
@@ -128,6 +132,11 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
 
     from planwarden.web import routes
     routes.register(app)
+    app.state.sso = None
+    sso = sso or from_env()
+    if sso is not None:
+        from planwarden.web.sso import register
+        register(app, sso, secret, https)
     return app
 
 

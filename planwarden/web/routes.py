@@ -50,7 +50,8 @@ def _auth(app: FastAPI) -> None:
         if not data.get("csrf"):
             data = new_session(None)
         response = request.app.state.templates.TemplateResponse(
-            request, "login.html", {"user": None, "csrf": data["csrf"], "next": _safe_next(next), "error": ""})
+            request, "login.html", {"user": None, "csrf": data["csrf"], "next": _safe_next(next), "error": "",
+                       "sso": request.app.state.sso})
         _set_cookie(request, response, data)
         return response
 
@@ -97,7 +98,8 @@ def _authenticate(request: Request, email: str, password: str) -> Any:
 def _login_error(request: Request, data: dict[str, Any], nxt: str, message: str, status: int) -> Response:
     data = data if data.get("csrf") else new_session(None)
     response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"user": None, "csrf": data["csrf"], "next": nxt, "error": message}, status_code=status)
+        request, "login.html", {"user": None, "csrf": data["csrf"], "next": nxt, "error": message,
+                                "sso": request.app.state.sso}, status_code=status)
     _set_cookie(request, response, data)
     return response
 
