@@ -139,3 +139,10 @@ def test_users_add_hashes_the_password_and_refuses_bad_input(sqlite_url: str, cl
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
     assert main(["users", "add", "rachel@example.org", "--name", "R", "--role", "admin", "--password-stdin"]) == 2
     assert "already a user" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))  # no password: single sign-on only
+    assert main(["users", "add", "chair@example.org", "--name", "The Chair", "--role", "member",
+                 "--password-stdin"]) == 0
+    with session_scope(sqlite_url) as session:
+        chair = session.scalar(select(User).where(User.email == "chair@example.org"))
+        assert chair is not None and chair.password_hash is None
+        assert authenticate(session, "chair@example.org", "") is None
