@@ -34,7 +34,8 @@ def _plan(url: str, clock: FixedClock) -> int:
         action = session.scalar(select(Action))
         assert action is not None
         update = ProgressUpdate(date=dt.date(2022, 12, 20), text="All done", rag="green", source="email",
-                                message_id="<r@x>", author="DS Ball", decision="applied", created_at=clock.now())
+                                message_id="<r@x>", author="DS Ball", decision="applied", created_at=clock.now(),
+                                requested_due=dt.date(2023, 2, 28))
         action.updates.append(update)
         session.flush()
         record_change(session, action, "update", None, {"id": update.id, "text": "All done", "rag": "green"},
@@ -56,8 +57,10 @@ def test_withdrawing_restores_the_rating_and_past_states_stay_as_they_were(
     update_id = _plan(db_url, clock)
     december = _state(db_url, dt.date(2022, 12, 31))
     clock.set(dt.datetime(2023, 1, 5, 9, tzinfo=UTC))
+    assert main(["requests", "--json"]) == 0 and len(json.loads(capsys.readouterr().out)) == 1
     assert main(["withdraw", str(update_id), "--reason", "sent for the wrong action", "--by", "Rachel", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rag"] == "amber"
+    assert main(["requests", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []  # its date request too
     assert _state(db_url, dt.date(2022, 12, 31)) == december  # the December pack rebuilds exactly
     january = _state(db_url, dt.date(2023, 1, 31))
     (jan_action,) = january.actions  # type: ignore[attr-defined]

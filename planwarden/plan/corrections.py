@@ -70,11 +70,6 @@ def history(session: Session, plan_key: str, ref: str) -> dict[str, Any]:
             "changes": [change_json(h) for h in changes]}
 
 
-def live_updates(action: Action) -> list[ProgressUpdate]:
-    """The updates that still stand (a withdrawn one is kept, but no longer counts)."""
-    return [u for u in action.updates if u.withdrawn_at is None]
-
-
 def withdraw(session: Session, update_id: int, reason: str, *, actor: str) -> dict[str, Any]:
     """Take back an update: it stays stored and in the history; the rating returns to before it."""
     if not reason.strip():
