@@ -34,8 +34,9 @@ PASSWORD = "correct horse battery"
 SECRETARY, MEMBER = "rachel@example.org", "board.member@example.org"
 ADMIN, OTHER = "admin@example.org", "other.secretary@example.org"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed "
-                                "(scripts/system-packages installs it)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+                                reason="Chromium is not installed (scripts/system-packages installs it; "
+                                       "under CI=true these tests run and fail without it)")
 
 
 def _reply(sender: str, subject: str, body: str, number: int) -> bytes:
