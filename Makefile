@@ -1,11 +1,12 @@
 # The two commands a new machine needs (see README):
 #   make demo   installs what it needs, then runs `planwarden demo` on embedded defaults
 #   make test   installs what it needs, then runs the whole test suite (SQLite and PostgreSQL)
+#   make console  after `make demo`: the secretary's console on the demo's data
 VENV   ?= .venv
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench install
+.PHONY: demo test bench install console
 
 $(STAMP): pyproject.toml
 	@scripts/system-packages
@@ -17,6 +18,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/planwarden demo --dir planwarden-demo
+
+console: $(STAMP)
+	$(VENV)/bin/planwarden web --demo planwarden-demo
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -35,6 +35,44 @@ def test_demo_runs_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[
     cal = Calendar.from_ical((folder / "governance.ics").read_bytes())
     assert any("conference" in str(e.get("SUMMARY")).lower() for e in cal.walk("VEVENT"))
     assert len(list((folder / "data" / "inbox" / "quarantine").glob("*.eml"))) == 1  # the stranger, kept whole
+    _console_serves_the_demo(folder)
+
+
+def _console_serves_the_demo(folder: Path) -> None:
+    """`planwarden web --demo DIR` (what `make console` runs): log in with what it prints."""
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from servers import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLANWARDEN_")}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "planwarden"), "web", "--demo", str(folder),
+                             "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        printed = "".join(proc.stdout.readline() for _ in range(3))  # type: ignore[union-attr]
+        email_, password = (re.search(rf"{k}: (\S+)", printed).group(1) for k in ("email", "password"))  # type: ignore[union-attr]
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                login = httpx.get(f"{base}/login", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, cookies=login.cookies) as client:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
+            client.post("/login", data={"email": email_, "password": password, "csrf_token": token})
+            (board,) = client.get("/api/dashboard").json()
+        assert (board["plan"], board["total"], board["quarantined"], board["today"]) == ("jtai", 77, 1, "2023-01-04")
+    finally:
+        proc.terminate()
+        proc.wait(20)
 
 
 def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,7 +37,7 @@ def _wait(what: str, check: Any, timeout: float, proc: subprocess.Popen[bytes], 
 
 @pytest.mark.slow
 def test_serve_schedules_every_flow_in_london_time_and_runs_them(tmp_path: Path) -> None:
-    port = free_port()
+    port, web_port = free_port(), free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PLANWARDEN_CONFIG=str(EXAMPLE), PLANWARDEN_HOME=str(tmp_path / "home"),
@@ -45,11 +45,13 @@ def test_serve_schedules_every_flow_in_london_time_and_runs_them(tmp_path: Path)
     log = tmp_path / "serve.log"
     exe = Path(sys.executable).parent / "planwarden"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=out,
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--web-port", str(web_port)], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deployments = _wait("the four deployments", lambda: _deployments(api), 180, proc, log)
         assert set(deployments) == {"reminders-jtai", "replies-jtai", "board-pack-jtai", "calendar-jtai"}
+        login = httpx.get(f"http://127.0.0.1:{web_port}/login", timeout=10)  # the console is served too
+        assert login.status_code == 200 and 'name="password"' in login.text
         runs = _wait("scheduled reminder runs", lambda: _scheduled(api, deployments["reminders-jtai"]), 90, proc, log)
         london = [dt.datetime.fromisoformat(r["expected_start_time"]).astimezone(ZoneInfo("Europe/London"))
                   for r in runs]

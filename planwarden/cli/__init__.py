@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from planwarden.cli.common import UserError, run_handler
 
 COMMANDS = ["import_", "actions", "export", "demo", "serve", "deploy", "status", "config_reference", "check", "requests", "remind", "preview_emails", "calendar",
-            "ingest", "collect", "quarantine", "outbox", "pack", "directory"]
+            "ingest", "collect", "quarantine", "outbox", "pack", "directory", "history", "users", "web"]
 
 
 def build_parser() -> argparse.ArgumentParser:

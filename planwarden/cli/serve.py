@@ -14,6 +14,9 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=4200, help="port of the local Prefect server (default 4200)")
     p.add_argument("--limit", type=int, default=4, help="flow runs at once (default 4)")
     p.add_argument("--list", action="store_true", help="print the deployments and their schedules, then exit")
+    p.add_argument("--no-web", action="store_true", help="do not serve the console")
+    p.add_argument("--web-host", default="127.0.0.1", help="the console's address (default 127.0.0.1)")
+    p.add_argument("--web-port", type=int, default=8470, help="the console's port (default 8470)")
     add_json(p)
 
 
@@ -32,6 +35,9 @@ def handle(args: argparse.Namespace) -> int:
                 print(f"{s['name']:<24} {s['cron']:<14} {s['timezone']:<16} {s['flow']}")
         return 0
     setup_logging("INFO")
+    if not args.no_web:
+        from planwarden.web.server import start_in_background
+        start_in_background(config, args.web_host, args.web_port)
     try:
         serve(config, port=args.port, limit=args.limit)
     except ServiceError as exc:

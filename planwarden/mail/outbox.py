@@ -36,3 +36,18 @@ def enqueue(session: Session, draft: Draft, *, kind: str, dedupe_key: str, plan_
 
 def already_queued(session: Session, dedupe_key: str) -> bool:
     return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+
+class RequeueError(ValueError):
+    """The message is not one that can be tried again (unknown, sent, or being sent)."""
+
+
+def requeue(session: Session, outbox_id: int) -> OutboxMessage:
+    """Try a failed or waiting message again now (the secretary's "retry"): a fresh count of attempts."""
+    row = session.get(OutboxMessage, outbox_id, with_for_update=True)
+    if row is None:
+        raise RequeueError(f"no message {outbox_id} in the outbox")
+    if row.state not in ("failed", "retry", "queued"):
+        raise RequeueError(f"message {outbox_id} is {row.state}: only failed or waiting mail can be retried")
+    row.state, row.attempts, row.next_attempt_at, row.last_error = "retry", 0, clock.now(), None
+    return row

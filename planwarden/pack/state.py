@@ -231,6 +231,8 @@ def _apply(actions: dict[int, ActionState], moment: dt.datetime, h: History, rec
         _add_update(state, record.updates.get((h.new or {}).get("id")), moment, h.new)
     elif h.field == "deleted":
         state.deleted = bool(h.new)
+    elif h.field == "withdrawn" and isinstance(h.new, dict):  # planwarden.plan.corrections.withdraw
+        state.updates = [u for u in state.updates if u.id != h.new.get("id")]
     elif h.field == "date-request" and isinstance(h.new, dict):  # planwarden.plan.decisions
         state.decided_requests.add(int(h.new.get("update_id", 0)))
     elif h.field in TRACKED:

@@ -41,7 +41,7 @@ def pending(session: Session, plan_key: str | None = None) -> list[Request]:
     """Requests no decision has been recorded for, oldest first."""
     query = (select(ProgressUpdate).join(Action).join(Plan)
              .where(ProgressUpdate.requested_due.is_not(None), Action.deleted_at.is_(None),
-                    ProgressUpdate.decision.not_in([APPROVED, REJECTED]))
+                    ProgressUpdate.decision.not_in([APPROVED, REJECTED]), ProgressUpdate.withdrawn_at.is_(None))
              .options(selectinload(ProgressUpdate.action).selectinload(Action.plan))
              .order_by(ProgressUpdate.created_at, ProgressUpdate.id))
     if plan_key:

@@ -163,6 +163,9 @@ class ProgressUpdate(Base):
     requested_due: Mapped[dt.date | None] = mapped_column(Date)
     decision: Mapped[str] = mapped_column(Text, default="", doc="what was done with it: applied, ...")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, doc="taken back (planwarden withdraw)")
+    withdrawn_by: Mapped[str | None] = mapped_column(Text)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
     action: Mapped[Action] = relationship(back_populates="updates")
 

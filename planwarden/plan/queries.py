@@ -56,7 +56,8 @@ def action_json(action: Action) -> dict[str, Any]:
         "complete": is_complete(action.rag, action.complete, action.plan.rating_scale),
         "extra": dict(action.extra or {}),
         "updates": [{"date": u.date.isoformat() if u.date else None, "text": u.text, "rag": u.rag,
-                     "source": u.source} for u in sorted(action.updates, key=update_order)],
+                     "source": u.source} for u in sorted(action.updates, key=update_order)
+                    if u.withdrawn_at is None],
     }
 
 

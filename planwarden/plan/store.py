@@ -76,4 +76,6 @@ def update_order(update: ProgressUpdate) -> tuple[dt.date, dt.datetime, int]:
 
 
 def latest_update(action: Action) -> ProgressUpdate | None:
-    return max(action.updates, key=update_order) if action.updates else None
+    """The latest update that stands (a withdrawn one does not)."""
+    standing = [u for u in action.updates if u.withdrawn_at is None]
+    return max(standing, key=update_order) if standing else None

@@ -113,7 +113,7 @@ def load_infos(session: Session, ids: Sequence[int], directory: Directory) -> di
             actions[row[0]] = tuple(row)
         for u in session.execute(select(ProgressUpdate.action_id, ProgressUpdate.date, ProgressUpdate.created_at,
                                         ProgressUpdate.id, ProgressUpdate.text, ProgressUpdate.rag)
-                                 .where(ProgressUpdate.action_id.in_(chunk))):
+                                 .where(ProgressUpdate.action_id.in_(chunk), ProgressUpdate.withdrawn_at.is_(None))):
             order = (u.date or dt.date.min, u.created_at, u.id)  # as store.latest_update
             if u.action_id not in latest or order > latest[u.action_id][0]:
                 latest[u.action_id] = (order, LastUpdate(u.date, u.text, u.rag))
