@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated
 
-from planwarden.cli.common import add_json, command, load, print_json, table
+import typer
 
+from planwarden.cli.common import Json, load, print_json, print_table, progress
 
-def register(sub: Any) -> None:
-    p = command(sub, "import", handle, "import a plan (seed text, CSV or XLSX); re-importing updates by ref")
-    p.add_argument("file", type=Path)
-    p.add_argument("--plan", default=None, help="plan key (default: the first configured plan, or the file name)")
-    add_json(p)
+if TYPE_CHECKING:
+    from planwarden.config import Config
 
 
-def plan_key_for(config: Any, key: str | None, file: Path) -> str:
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_plan)
+
+
+def plan_key_for(config: Config, key: str | None, file: Path) -> str:
     if key:
         return key
     if config.settings.plans:
@@ -24,21 +25,25 @@ def plan_key_for(config: Any, key: str | None, file: Path) -> str:
     return file.stem.lower().replace(" ", "-")[:64]
 
 
-def handle(args: argparse.Namespace) -> int:
+def import_plan(file: Annotated[Path, typer.Argument(help="The plan: seed text, CSV or XLSX.")],
+                plan: Annotated[str | None, typer.Option(
+                    "--plan", metavar="KEY", help="Plan key (default: the first configured plan, or the file name).")]
+                = None,
+                json: Json = False) -> None:
+    """Import a plan (seed text, CSV or XLSX); re-importing updates by ref."""
     from planwarden.db import session_scope
     from planwarden.importing import import_file
 
     config = load()
-    key = plan_key_for(config, args.plan, args.file)
-    with session_scope(config.database_url) as session:
-        summary = import_file(session, config, args.file, key)
-    if args.json:
+    key = plan_key_for(config, plan, file)
+    with progress(f"Importing {file.name}"), session_scope(config.database_url) as session:
+        summary = import_file(session, config, file, key)
+    if json:
         print_json(summary.as_json())
-        return 0
-    print(f"Imported {args.file} into plan {key!r}: {summary.created} created, {summary.updated} updated, "
+        return
+    print(f"Imported {file} into plan {key!r}: {summary.created} created, {summary.updated} updated, "
           f"{summary.unchanged} unchanged, {len(summary.warnings)} warnings.")
     if summary.warnings:
         print("\nFor review:")
-        print(table(["ref", "field", "message"],
-                    [(w.ref or "-", w.field, w.message) for w in summary.warnings], [8, 10, 100]))
-    return 0
+        print_table(["ref", "field", "message"],
+                    [(w.ref or "-", w.field, w.message) for w in summary.warnings], [8, 10, 100])
