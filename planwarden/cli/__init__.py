@@ -12,6 +12,7 @@ mistake; ``common.exit_code_for`` is the one place that turns exceptions into ex
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,18 +20,29 @@ import typer
 
 from planwarden.cli.common import EXIT_USER_ERROR, UserError, exit_code_for, fail
 
-# One module per command group, in the order `planwarden --help` lists them.
-COMMANDS = ["import_", "actions", "export", "remind", "preview_emails", "ingest", "collect", "quarantine",
-            "requests", "pack", "calendar", "outbox", "status", "check", "config_reference", "demo", "serve"]
+# The one list: command (or group) name → its module in planwarden/cli/, in --help order.
+COMMANDS = {"import": "import_", "actions": "actions", "export": "export", "remind": "remind",
+            "preview-emails": "preview_emails", "ingest": "ingest", "collect": "collect",
+            "quarantine": "quarantine", "requests": "requests", "pack": "pack", "calendar": "calendar",
+            "outbox": "outbox", "status": "status", "check": "check", "config-reference": "config_reference",
+            "demo": "demo", "serve": "serve"}
 
 
-def build_app() -> typer.Typer:
+def build_app(only: str | None = None) -> typer.Typer:
+    """The Typer app; with ``only`` (a command name) just that command is built, which
+    saves building all the others' parameters on every run."""
     app = typer.Typer(name="planwarden", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
-                      pretty_exceptions_enable=False,
-                      help="Keeps multi-agency improvement plans moving: reminders, replies, board packs, invites.")
-    for name in COMMANDS:
-        importlib.import_module(f"planwarden.cli.{name}").register(app)
+                      pretty_exceptions_enable=False)
+    app.callback(help="Keeps multi-agency improvement plans moving: reminders, replies, board packs, invites.")(
+        _root)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"planwarden.cli.{module}").register(app)
     return app
+
+
+def _root() -> None:
+    """The group itself does nothing; its commands do."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,14 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     person's mistake: usage errors and known failures become one `planwarden: error:` line."""
     from typer import _click  # Typer's bundled click: its exceptions carry usage errors
 
-    command = typer.main.get_command(build_app())
     args = list(sys.argv[1:] if argv is None else argv)
+    completing = any(k.endswith("_COMPLETE") for k in os.environ)
+    only = args[0] if args and args[0] in COMMANDS and not completing else None
+    command = typer.main.get_command(build_app(only))
     try:
         result = command.main(args=args, prog_name="planwarden", standalone_mode=False)
     except _click.exceptions.ClickException as exc:
-        hint = f" (see: planwarden {args[0]} --help)" if args and not args[0].startswith("-") else ""
-        return fail(exc.format_message() + hint, EXIT_USER_ERROR)
-    except (_click.exceptions.Abort, typer.Abort):
+        return _usage_error(exc)
+    except typer.Abort:
         return fail("interrupted", 130)
     except (Exception, KeyboardInterrupt) as exc:
         code = exit_code_for(exc)
@@ -53,6 +66,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return code
     return int(result or 0)
+
+
+def _usage_error(exc: Exception) -> int:
+    """A wrong command, option or value: one line naming the help to read (exit 2)."""
+    message = exc.format_message()  # type: ignore[attr-defined]
+    if "\n" in message:  # no command at all: the help itself is the answer
+        print(message, file=sys.stderr)
+        return EXIT_USER_ERROR
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    return fail(message + hint, EXIT_USER_ERROR)
 
 
 __all__ = ["COMMANDS", "UserError", "build_app", "main"]

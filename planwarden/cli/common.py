@@ -149,6 +149,15 @@ def exit_code_for(exc: BaseException) -> int | None:
         return fail(f"configuration error: {exc}", EXIT_USER_ERROR)
     if isinstance(exc, (DatabaseUnavailable, SystemFailure)):
         return fail(str(exc), EXIT_SYSTEM_ERROR)
+    if _is_database_outage(exc):
+        return fail(f"the database did not answer: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
+                    EXIT_SYSTEM_ERROR)
     if isinstance(exc, KeyboardInterrupt):
         return fail("interrupted", EXIT_INTERRUPTED)
     return None
+
+
+def _is_database_outage(exc: BaseException) -> bool:
+    """An OperationalError (locked, gone away, timed out) is the database's, not the user's."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.OperationalError)
