@@ -16,11 +16,11 @@ from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import planwarden
 from planwarden import clock
 from planwarden.config import Config, load_config
 
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "config" / "examples" / "jtai"
+EXAMPLE = planwarden.EXAMPLES / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
 MARKER = ".planwarden-demo"
 PLAN = "jtai"
