@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,18 @@ class _Strict(BaseModel):
 
 
 # --------------------------------------------------------------------------- directory
+
+
+def normalise(text: str) -> str:
+    """Case-, whitespace- and punctuation-insensitive form used for matching.
+
+    Apostrophes vanish ("Children's" = "Childrens"); any other run of punctuation or
+    whitespace counts as one space, so "Head of Safeguarding, East Cheshire Trust" =
+    "Head of Safeguarding East Cheshire Trust" and "Head of Service: Education" =
+    "Head of Service Education".
+    """
+    text = re.sub(r"['\u2018\u2019`]", "", text.lower())
+    return re.sub(r"[\W_]+", " ", text).strip()
 
 
 class PersonConfig(_Strict):
@@ -73,6 +86,11 @@ class DirectoryConfig(_Strict):
     people: list[PersonConfig] = Field(default_factory=list)
     roles: list[RoleConfig] = Field(default_factory=list)
     groups: list[GroupConfig] = Field(default_factory=list)
+
+    def group(self, name: str) -> GroupConfig | None:
+        """The group called ``name`` (or one of its aliases), matched as people write it."""
+        key = normalise(name)
+        return next((g for g in self.groups if key in {normalise(n) for n in [g.name, *g.aliases]}), None)
 
     @model_validator(mode="after")
     def _references(self) -> "DirectoryConfig":
@@ -410,14 +428,11 @@ def _cross_check(settings: Settings, directory: DirectoryConfig, path: Path) -> 
 
 def _check_governance(governance: GovernanceConfig, directory: DirectoryConfig, path: Path) -> None:
     """The organiser is a person; every attendee is a person id or a group's name or alias."""
-    from planwarden.directory import Directory  # directory.py imports this module
-
     ids = {p.id for p in directory.people}
     if governance.organiser and governance.organiser not in ids:
         raise ConfigError(str(path), "organiser", f"unknown person id {governance.organiser!r} (not in the directory)")
-    groups = Directory(directory)
     for i, meeting in enumerate(governance.meetings):
         for j, name in enumerate(meeting.attendees):
-            if name not in ids and groups.group(name) is None:
+            if name not in ids and directory.group(name) is None:
                 raise ConfigError(str(path), f"meetings.{i}.attendees.{j}",
                                   f"{name!r} is neither a person id nor a group in the directory")

@@ -166,8 +166,9 @@ def board_pack(ctx: DemoContext, day: dt.date) -> str:
 
 def invites(ctx: DemoContext, day: dt.date) -> str:
     """09:30: the calendar flow invites attendees to what changed (nothing, most days)."""
-    from planwarden.calendar.service import deliver, run
+    from planwarden.calendar.service import run
     from planwarden.db import session_scope
+    from planwarden.mail.factory import deliver_queued
 
     out = ctx.folder / "governance.ics"
     with on_day(day, hour=9, minute=30), session_scope(ctx.config.database_url) as session:
@@ -175,7 +176,7 @@ def invites(ctx: DemoContext, day: dt.date) -> str:
     if not result.sent:
         return ""
     with on_day(day, hour=9, minute=30):
-        deliver(ctx.config)
+        deliver_queued(ctx.config)
     if ("the governance calendar", out) not in ctx.look_at:
         ctx.look_at.append(("the governance calendar", out))
     return f"{len(result.sent)} calendar invitations ({result.events} governance events)"

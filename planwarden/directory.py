@@ -13,21 +13,11 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from planwarden.config import DirectoryConfig, GroupConfig, PersonConfig, RoleConfig
+from planwarden.config import DirectoryConfig, GroupConfig, PersonConfig, RoleConfig, normalise
+
+__all__ = ["Directory", "normalise", "tidy"]
 
 _SEPARATORS = re.compile(r"\s*(?:,\s*and\s+|,\s*&\s*|,|;|\s+and\s+|\s*&\s*|\s*/\s*)\s*", re.IGNORECASE)
-
-
-def normalise(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive form used for matching.
-
-    Apostrophes vanish ("Children's" = "Childrens"); any other run of punctuation or
-    whitespace counts as one space, so "Head of Safeguarding, East Cheshire Trust" =
-    "Head of Safeguarding East Cheshire Trust" and "Head of Service: Education" =
-    "Head of Service Education".
-    """
-    text = re.sub(r"['\u2018\u2019`]", "", text.lower())
-    return re.sub(r"[\W_]+", " ", text).strip()
 
 
 def tidy(text: str) -> str:
@@ -83,9 +73,7 @@ class Directory:
         return next((p for p in self.config.people if p.email.lower() == wanted), None)
 
     def group(self, name: str) -> GroupConfig | None:
-        key = normalise(name)
-        return next((g for g in self.config.groups
-                     if key in {normalise(n) for n in [g.name, *g.aliases]}), None)
+        return self.config.group(name)
 
     @cached_property
     def _index(self) -> dict[str, Owner]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from planwarden.cli.common import Json, UserError, date_option, load, print_json
+from planwarden.cli.common import Json, UserError, date_option, load, print_json, progress
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,8 +60,9 @@ def calendar(out: Annotated[Path | None, typer.Option(
 def _run(config: Config, *, out: Path | None, feed: Path | None, owners: Path | None, plan: str | None,
          send: bool) -> dict[str, Any]:
     from planwarden.calendar.events import CalendarError
-    from planwarden.calendar.service import deliver, run
+    from planwarden.calendar.service import run
     from planwarden.db import session_scope
+    from planwarden.mail.factory import deliver_queued
 
     try:
         with session_scope(config.database_url) as session:
@@ -69,7 +70,11 @@ def _run(config: Config, *, out: Path | None, feed: Path | None, owners: Path | 
             feeds = _owner_feeds(session, config, plan, owners) if owners else None
     except CalendarError as exc:
         raise UserError(str(exc)) from None
-    delivered = deliver(config) if send and result.sent else None
+    delivered = None
+    if send and result.sent:
+        with progress("Sending invitations"):
+            stats = deliver_queued(config)
+        delivered = {"transport": config.mail.transport, "results": len(stats.results)}
     data = result.json()
     if feeds is not None:
         data["owners"] = feeds

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
     from planwarden.models import OutboxMessage
 
-STATES = ("queued", "sending", "retry", "sent", "failed")
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +49,7 @@ def outbox(deliver: Annotated[bool, typer.Option(
         if delivered["unavailable"]:
             line += f"; mail service unavailable ({delivered['unavailable']}), {delivered['deferred']} left queued"
         print(line)
-    print("  ".join(f"{state}: {report['counts'][state]}" for state in STATES))
+    print("  ".join(f"{state}: {count}" for state, count in report["counts"].items()))
     problems = report["failures"] + report["refusals"]
     if problems:
         print()
@@ -63,16 +62,17 @@ def _report(sessions: sessionmaker[Session]) -> dict[str, Any]:
     from sqlalchemy import func, select
     from sqlalchemy.orm import defer
 
+    from planwarden.mail.outbox import OutboxState
     from planwarden.models import OutboxMessage
 
     with sessions.begin() as session:
-        counts = dict.fromkeys(STATES, 0)
+        counts = {state.value: 0 for state in OutboxState}
         counts.update(dict(session.execute(select(OutboxMessage.state, func.count())
                                            .group_by(OutboxMessage.state)).all()))
         failed = session.scalars(select(OutboxMessage).options(defer(OutboxMessage.raw))
-                                 .where(OutboxMessage.state == "failed").order_by(OutboxMessage.id)).all()
+                                 .where(OutboxMessage.state == OutboxState.FAILED).order_by(OutboxMessage.id)).all()
         sent = session.scalars(select(OutboxMessage).options(defer(OutboxMessage.raw))
-                               .where(OutboxMessage.state == "sent").order_by(OutboxMessage.id)).all()
+                               .where(OutboxMessage.state == OutboxState.SENT).order_by(OutboxMessage.id)).all()
         return {"counts": counts,
                 "failures": [_row(m, m.last_error or "failed") for m in failed],
                 "refusals": [_row(m, "; ".join(f"{a}: {r}" for a, r in m.refused.items())) for m in sent if m.refused]}
