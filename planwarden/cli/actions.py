@@ -13,8 +13,8 @@ def register(app: typer.Typer) -> None:
 
 def actions(plan: PlanKey = None, json: Json = False) -> None:
     """List a plan's actions with owners, due dates, RAG and last update."""
-    from planwarden.db import session_scope
-    from planwarden.queries import actions_json
+    from planwarden.core.db import session_scope
+    from planwarden.plan.queries import actions_json
 
     config = load()
     with session_scope(config.database_url) as session:

@@ -13,7 +13,7 @@ from planwarden.cli.common import Json, UserError, date_option, load, print_json
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from planwarden.config import Config
+    from planwarden.core.config import Config
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +36,7 @@ def calendar(out: Annotated[Path | None, typer.Option(
                  help="Run as if on this local date (meetings already over are not invited).")] = None,
              json: Json = False) -> None:
     """Governance calendar: write it as .ics, and with --send invite attendees to what changed."""
-    from planwarden import clock
+    from planwarden.core import clock
 
     for path in (out, feed):
         if path is not None and path.suffix.lower() != ".ics":
@@ -61,7 +61,7 @@ def _run(config: Config, *, out: Path | None, feed: Path | None, owners: Path | 
          send: bool) -> dict[str, Any]:
     from planwarden.calendar.events import CalendarError
     from planwarden.calendar.service import run
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.mail.factory import deliver_queued
 
     try:

@@ -9,7 +9,7 @@ import typer
 from planwarden.cli.common import Json, load, print_json
 
 if TYPE_CHECKING:
-    from planwarden.config import Config
+    from planwarden.core.config import Config
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def check(no_mailbox: Annotated[bool, typer.Option("--no-mailbox", help="Do not try the mailbox.")] = False,
           json: Json = False) -> int:
     """Validate the config and reach the database and the mailbox (fail fast, say why)."""
-    from planwarden.db import engine_for, redact_url
+    from planwarden.core.db import engine_for, redact_url
 
     config = load()
     engine_for(config.database_url)
@@ -44,6 +44,6 @@ def _try_mailbox(config: Config) -> str:
         mailbox = mailbox_for(config)
         next(iter(mailbox.fetch(limit=1)), None)
     except Exception as exc:  # noqa: BLE001 - any failure here is reported to the operator
-        from planwarden.log import redact
+        from planwarden.core.log import redact
         return f"unreachable: {redact(str(exc))[:200]}"
     return "ok"

@@ -20,7 +20,7 @@ def collect(limit: Annotated[int, typer.Option("--limit", help="Most messages to
             json: Json = False) -> int:
     """Read owners' replies from the configured mailbox and record them."""
     from planwarden.cli.ingest import print_results
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.replies.collect import collect as collect_replies
     from planwarden.replies.collect import mailbox_for
 

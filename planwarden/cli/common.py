@@ -19,7 +19,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from planwarden.config import Config
+    from planwarden.core.config import Config
 
 EXIT_USER_ERROR = 2
 EXIT_SYSTEM_ERROR = 3
@@ -51,7 +51,7 @@ def date_option(text: str | None, flag: str = "--today") -> dt.date | None:
 
 def load() -> Config:
     """The validated config (raises ConfigError naming file, key and reason)."""
-    from planwarden.config import load_config
+    from planwarden.core.config import load_config
     return load_config()
 
 
@@ -138,10 +138,10 @@ def fail(message: str, code: int) -> int:
 def exit_code_for(exc: BaseException) -> int | None:
     """The one error-to-exit-code mapping (docs/cli.md): a person's mistake → 2 with one
     readable line, an unreachable service → 3, Ctrl-C → 130. None: a bug, let it raise."""
-    from planwarden.config import ConfigError
-    from planwarden.db import DatabaseUnavailable
+    from planwarden.core.config import ConfigError
+    from planwarden.core.db import DatabaseUnavailable
     from planwarden.importing.errors import ImportFormatError
-    from planwarden.queries import UnknownPlan
+    from planwarden.plan.queries import UnknownPlan
 
     if isinstance(exc, (UserError, ImportFormatError, UnknownPlan)):
         return fail(str(exc), EXIT_USER_ERROR)

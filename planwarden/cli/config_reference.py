@@ -11,6 +11,6 @@ def register(app: typer.Typer) -> None:
 
 def config_reference() -> None:
     """Print the configuration reference (Markdown)."""
-    from planwarden.configref import render_reference
+    from planwarden.core.configref import render_reference
 
     print(render_reference())

@@ -18,7 +18,7 @@ def demo(folder: Annotated[Path, typer.Option("--dir", help="The workspace (defa
          = Path("planwarden-demo")) -> None:
     """Run the whole loop on embedded defaults in a fresh folder."""
     from planwarden.cli.common import progress
-    from planwarden.demo import DemoError, run_demo
+    from planwarden.orchestration.demo import DemoError, run_demo
 
     try:
         with progress("Running the demo") as _:

@@ -18,8 +18,8 @@ def export(plan: Annotated[str, typer.Option("--plan", metavar="KEY", help="The 
            out: Annotated[Path, typer.Option("--out", help="The .xlsx file to write.")],
            json: Json = False) -> None:
     """Write a plan as an editable spreadsheet (importing it back changes nothing)."""
-    from planwarden.db import session_scope
-    from planwarden.export import export_plan
+    from planwarden.core.db import session_scope
+    from planwarden.plan.export import export_plan
 
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"{out}: export writes .xlsx files")

@@ -10,7 +10,7 @@ import typer
 from planwarden.cli.common import Json, load, print_json, print_table, progress
 
 if TYPE_CHECKING:
-    from planwarden.config import Config
+    from planwarden.core.config import Config
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,7 @@ def import_plan(file: Annotated[Path, typer.Argument(help="The plan: seed text, 
                 = None,
                 json: Json = False) -> None:
     """Import a plan (seed text, CSV or XLSX); re-importing updates by ref."""
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.importing import import_file
 
     config = load()

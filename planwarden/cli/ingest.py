@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 def ingest(files: Annotated[list[Path], typer.Argument(metavar="FILE.eml...", help="Replies saved as .eml files.")],
            json: Json = False) -> None:
     """Record owners' email replies from .eml files (applied, ignored or quarantined)."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.replies.ingest import ingest_raw
 
     for path in files:  # check them all first: a typo must not leave half a batch ingested

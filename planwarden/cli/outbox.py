@@ -14,7 +14,7 @@ from planwarden.cli.common import Json, load, print_json, print_table, progress
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from planwarden.models import OutboxMessage
+    from planwarden.plan.models import OutboxMessage
 
 
 
@@ -27,7 +27,7 @@ def outbox(deliver: Annotated[bool, typer.Option(
            limit: Annotated[int | None, typer.Option("--limit", help="Deliver at most this many messages.")] = None,
            json: Json = False) -> None:
     """Show the mail outbox (counts per state, failures); --deliver sends due mail."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
 
     config = load()
     sessions = session_factory(config.database_url)
@@ -63,7 +63,7 @@ def _report(sessions: sessionmaker[Session]) -> dict[str, Any]:
     from sqlalchemy.orm import defer
 
     from planwarden.mail.outbox import OutboxState
-    from planwarden.models import OutboxMessage
+    from planwarden.plan.models import OutboxMessage
 
     with sessions.begin() as session:
         counts = {state.value: 0 for state in OutboxState}

@@ -50,8 +50,8 @@ def pack(plan: Annotated[str | None, typer.Option(
              "--send", help="Email it to the secretary and the pack recipients.")] = False,
          json: Json = False) -> None:
     """Build the board pack (PDF and Word) for a month or a day; optionally send it."""
-    from planwarden import clock
-    from planwarden.db import session_scope
+    from planwarden.core import clock
+    from planwarden.core.db import session_scope
     from planwarden.pack import build as pack_build
     from planwarden.pack import deliver
     from planwarden.pack.state import PackError

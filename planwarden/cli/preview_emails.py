@@ -19,7 +19,7 @@ def preview_emails(out: Annotated[Path, typer.Option("--out", metavar="DIR", hel
                        help="Only these templates (default: all).")] = None,
                    json: Json = False) -> None:
     """Render every email template with sample data into DIR (name.subject.txt, name.txt, name.html)."""
-    from planwarden.emails import preview
+    from planwarden.mail.emails import preview
 
     try:
         result = preview(out, names or None)

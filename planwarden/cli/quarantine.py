@@ -18,7 +18,7 @@ from planwarden.cli.common import Json, UserError, load, print_json, print_table
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from planwarden.config import Config
+    from planwarden.core.config import Config
 
 group = typer.Typer(help="Replies planwarden could not place: list them, apply one to an action, or discard it.")
 
@@ -41,7 +41,7 @@ def quarantine(ctx: typer.Context, json: Json = False) -> None:
     """Replies planwarden could not place: list them, apply one to an action, or discard it."""
     if ctx.invoked_subcommand is not None:
         return
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.replies.quarantine import waiting
 
     config = load()
@@ -94,7 +94,7 @@ def _actor(by: str | None) -> str:
 
 
 def _run(as_json: bool, fn: Callable[[Session, Config], dict[str, Any]]) -> None:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.replies.quarantine import QuarantineError
 
     config = load()

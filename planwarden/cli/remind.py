@@ -9,7 +9,7 @@ import typer
 from planwarden.cli.common import Json, UserError, date_option, load, print_json, print_table, progress
 
 if TYPE_CHECKING:
-    from planwarden.config import Config
+    from planwarden.core.config import Config
 
 Today = Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD",
                                            help="Run as if on this local date (the plan's time zone).")]
@@ -26,8 +26,8 @@ def remind(today: Today = None,
                                                     help="Only this plan (default: every configured plan).")] = None,
            json: Json = False) -> None:
     """Send today's reminders: one digest per owner (ahead, due, overdue, escalation, no due date)."""
-    from planwarden import clock
-    from planwarden.queries import UnknownPlan
+    from planwarden.core import clock
+    from planwarden.plan.queries import UnknownPlan
     from planwarden.reminders.run import plans_to_run, run_reminders, runs_json
 
     day = date_option(today)
@@ -57,8 +57,8 @@ def remind(today: Today = None,
 def _require_imported(config: Config, key: str, unknown: type[Exception]) -> None:
     from sqlalchemy import select
 
-    from planwarden.db import session_scope
-    from planwarden.models import Plan
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import Plan
 
     with session_scope(config.database_url) as session:
         if session.scalar(select(Plan.id).where(Plan.key == key)) is None:

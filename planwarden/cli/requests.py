@@ -28,8 +28,8 @@ def requests(decision: Annotated[Decision | None, typer.Argument(help="Record th
              reason: Annotated[str, typer.Option("--reason", help="Why it was rejected.")] = "",
              json: Json = False) -> None:
     """Requested new due dates awaiting the board; approve or reject them."""
-    from planwarden import decisions
-    from planwarden.db import session_scope
+    from planwarden.plan import decisions
+    from planwarden.core.db import session_scope
 
     verb = decision.value if decision else None
     if verb and request_id is None:

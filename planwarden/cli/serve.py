@@ -19,9 +19,9 @@ def serve(port: Annotated[int, typer.Option("--port", help="Port of the local Pr
               "--list", help="Print the deployments and their schedules, then exit.")] = False,
           json: Json = False) -> None:
     """Run every flow on its schedule (starts a local Prefect server unless PREFECT_API_URL is set)."""
-    from planwarden.log import setup_logging
-    from planwarden.service import ServiceError, deployment_specs
-    from planwarden.service import serve as serve_flows
+    from planwarden.core.log import setup_logging
+    from planwarden.orchestration.service import ServiceError, deployment_specs
+    from planwarden.orchestration.service import serve as serve_flows
 
     config = load()
     if list_:

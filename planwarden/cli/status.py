@@ -13,8 +13,8 @@ def register(app: typer.Typer) -> None:
 
 def status(json: Json = False) -> None:
     """Per plan: last run of each job, outbox queue and failures, quarantined replies, next board date."""
-    from planwarden.db import session_scope
-    from planwarden.status import status as plan_status
+    from planwarden.core.db import session_scope
+    from planwarden.orchestration.status import status as plan_status
 
     config = load()
     with session_scope(config.database_url) as session:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import planwarden
-from planwarden import clock
-from planwarden.config import Config, load_config
+from planwarden.core import clock
+from planwarden.core.config import Config, load_config
 
 EXAMPLE = planwarden.EXAMPLES / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
@@ -53,7 +53,7 @@ def prepare(folder: Path) -> None:
 
 
 def step_import(ctx: DemoContext) -> None:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.importing import import_file
 
     with on_day(DEMO_START, hour=7), session_scope(ctx.config.database_url) as session:
@@ -63,9 +63,9 @@ def step_import(ctx: DemoContext) -> None:
 
 
 def step_show(ctx: DemoContext) -> None:
-    from planwarden.db import session_scope
-    from planwarden.export import export_plan
-    from planwarden.queries import actions_json
+    from planwarden.core.db import session_scope
+    from planwarden.plan.export import export_plan
+    from planwarden.plan.queries import actions_json
 
     with session_scope(ctx.config.database_url) as session:
         rows = actions_json(session, PLAN)
@@ -112,7 +112,7 @@ def step_weeks(ctx: DemoContext) -> None:
 
 def read_replies(ctx: DemoContext, day: dt.date) -> str:
     """07:00: the collect flow reads the mailbox and confirms what it recorded."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.mail.factory import deliver_queued, mailbox_for
     from planwarden.replies.collect import collect
 
@@ -143,7 +143,7 @@ def remind(ctx: DemoContext, day: dt.date) -> str:
 
 def board_pack(ctx: DemoContext, day: dt.date) -> str:
     """09:00 on the pack day: December's pack, built and sent to the secretary."""
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.mail.factory import deliver_queued
     from planwarden.pack import build as pack_build
     from planwarden.pack import deliver
@@ -167,7 +167,7 @@ def board_pack(ctx: DemoContext, day: dt.date) -> str:
 def invites(ctx: DemoContext, day: dt.date) -> str:
     """09:30: the calendar flow invites attendees to what changed (nothing, most days)."""
     from planwarden.calendar.service import run
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.mail.factory import deliver_queued
 
     out = ctx.folder / "governance.ics"
@@ -194,7 +194,7 @@ REPLY_TEXTS = [  # what owners write back, by the first ref of a reminder they r
 
 def _owners_reply(ctx: DemoContext) -> None:
     """Two owners answer the first reminders they received; a stranger writes in too."""
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
 
     inbox = ctx.config.mail_dir("inbox")
     inbox.mkdir(parents=True, exist_ok=True)
@@ -222,7 +222,7 @@ def _reminders(session: Any, count: int) -> list[tuple[Any, str, str]]:
     """The first ``count`` reminders sent: (row, owner address, first ref)."""
     from sqlalchemy import select
 
-    from planwarden.models import OutboxMessage
+    from planwarden.plan.models import OutboxMessage
 
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder").order_by(OutboxMessage.id))
     return [(row, row.to[0], row.items[0]["ref"]) for row in rows if row.to and row.items][:count]
@@ -243,8 +243,8 @@ def step_replies(ctx: DemoContext) -> None:
 
 
 def step_totals(ctx: DemoContext) -> None:
-    from planwarden.db import session_scope
-    from planwarden.queries import actions_json
+    from planwarden.core.db import session_scope
+    from planwarden.plan.queries import actions_json
 
     with session_scope(ctx.config.database_url) as session:
         rows = actions_json(session, PLAN)

@@ -13,16 +13,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from planwarden.config import DirectoryConfig, GroupConfig, PersonConfig, RoleConfig, normalise
+from planwarden.core.config import DirectoryConfig, GroupConfig, PersonConfig, RoleConfig
+from planwarden.core.text import normalise, tidy
 
-__all__ = ["Directory", "normalise", "tidy"]
+__all__ = ["Directory", "Owner", "Resolution", "normalise", "tidy"]
 
 _SEPARATORS = re.compile(r"\s*(?:,\s*and\s+|,\s*&\s*|,|;|\s+and\s+|\s*&\s*|\s*/\s*)\s*", re.IGNORECASE)
-
-
-def tidy(text: str) -> str:
-    """Owner text as written, whitespace normalised."""
-    return re.sub(r"[\s\u00a0]+", " ", text).strip()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ on a phone both render well). HTML is autoescaped — stored text is data.
 Adding an email: write the triplet, then register a sample so ``planwarden
 preview-emails`` renders it::
 
-    from planwarden.emails import sample
+    from planwarden.mail.emails import sample
 
     @sample("confirmation")
     def _confirmation() -> dict: return {...}

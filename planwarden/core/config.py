@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from planwarden.core.text import normalise
 
 CONFIG_ENV = "PLANWARDEN_CONFIG"
 DATABASE_ENV = "PLANWARDEN_DATABASE_URL"
@@ -37,18 +38,6 @@ class _Strict(BaseModel):
 
 
 # --------------------------------------------------------------------------- directory
-
-
-def normalise(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive form used for matching.
-
-    Apostrophes vanish ("Children's" = "Childrens"); any other run of punctuation or
-    whitespace counts as one space, so "Head of Safeguarding, East Cheshire Trust" =
-    "Head of Safeguarding East Cheshire Trust" and "Head of Service: Education" =
-    "Head of Service Education".
-    """
-    text = re.sub(r"['\u2018\u2019`]", "", text.lower())
-    return re.sub(r"[\W_]+", " ", text).strip()
 
 
 class PersonConfig(_Strict):
@@ -88,7 +77,7 @@ class DirectoryConfig(_Strict):
     groups: list[GroupConfig] = Field(default_factory=list)
 
     def group(self, name: str) -> GroupConfig | None:
-        """The group called ``name`` (or one of its aliases), matched as people write it."""
+        """The group called ``name`` or one of its aliases, matched as the directory matches names."""
         key = normalise(name)
         return next((g for g in self.groups if key in {normalise(n) for n in [g.name, *g.aliases]}), None)
 
