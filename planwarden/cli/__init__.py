@@ -48,7 +48,10 @@ def _root() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (docs/cli.md). Never a traceback for a
     person's mistake: usage errors and known failures become one `planwarden: error:` line."""
-    from typer import _click  # Typer's bundled click: its exceptions carry usage errors
+    try:
+        from typer import _click  # Typer >= 0.29 bundles click: its exceptions carry usage errors
+    except ImportError:  # pragma: no cover - older Typer on plain click
+        import click as _click
 
     args = list(sys.argv[1:] if argv is None else argv)
     completing = any(k.endswith("_COMPLETE") for k in os.environ)
