@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     from planwarden.core.db import session_factory
     from planwarden.mail.outbox_folder import FolderMailbox
     from planwarden.replies.collect import collect
-    from planwarden.replies.testing import seed
+
+    sys.path.insert(0, str(REPO / "tests"))  # the seeded store the replies tests use
+    from replies_seed import seed
 
     config = load_config()
     sessions = session_factory(config.database_url)

@@ -13,7 +13,7 @@ from planwarden.core.config import Config, load_config
 from planwarden.core.db import session_factory
 from planwarden.plan.models import Action, OutboxMessage, ProgressUpdate
 from planwarden.replies.ingest import IngestResult, ingest_raw
-from planwarden.replies.testing import seed
+from replies_seed import seed
 
 DATA = Path(__file__).parent / "data" / "replies"
 

@@ -4,6 +4,7 @@ the pack and the invites."""
 from __future__ import annotations
 
 import email
+import email.utils
 from email import policy
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from icalendar import Calendar
 
 from planwarden.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "planwarden" / "examples" / "jtai"
 
 
 def _mails(folder: Path) -> list[email.message.EmailMessage]:
@@ -35,7 +38,29 @@ def test_demo_runs_the_whole_loop(tmp_path: Path, capsys: pytest.CaptureFixture[
     cal = Calendar.from_ical((folder / "governance.ics").read_bytes())
     assert any("conference" in str(e.get("SUMMARY")).lower() for e in cal.walk("VEVENT"))
     assert len(list((folder / "data" / "inbox" / "quarantine").glob("*.eml"))) == 1  # the stranger, kept whole
+    _assert_nobody_is_chased_after_reporting_done(mails)
+    env = f"export PLANWARDEN_CONFIG={EXAMPLE / 'planwarden.toml'} PLANWARDEN_HOME={folder / 'data'}"
+    assert env in out and "planwarden actions --plan jtai" in out  # the way in, at the end
     _console_serves_the_demo(folder)
+
+
+def _assert_nobody_is_chased_after_reporting_done(mails: list[email.message.EmailMessage]) -> None:
+    """Days replay in order (replies read before reminders): an action an owner reported
+    green is in no later reminder, and every confirmation answers a reminder sent before it."""
+    when = {id(m): email.utils.parsedate_to_datetime(str(m["Date"])) for m in mails}
+    done = [(when[id(m)], str(m["Subject"]).split("Recorded: update to ")[1].split()[0])
+            for m in mails if "Recorded: update" in str(m["Subject"])]
+    reminders = [m for m in mails if "Recorded" not in str(m["Subject"]) and "[planwarden jtai" in str(m["Subject"])]
+    for day, ref in done:
+        assert any(ref in str(m["Subject"]) and when[id(m)] < day for m in reminders)  # replied to a real reminder
+    green = next(ref for day, ref in done if "RAG: GREEN" in _body(mails, ref))
+    green_day = next(day for day, ref in done if ref == green)
+    assert not [str(m["Subject"]) for m in reminders if when[id(m)] > green_day and green in str(m["Subject"])]
+
+
+def _body(mails: list[email.message.EmailMessage], ref: str) -> str:
+    return " ".join(str(m.get_body(("plain",)).get_content()) for m in mails  # type: ignore[union-attr]
+                    if f"Recorded: update to {ref}" in str(m["Subject"]))
 
 
 def _console_serves_the_demo(folder: Path) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from planwarden.core import clock
 from planwarden.calendar import ics
 from planwarden.calendar.events import PlannedEvent
-from planwarden.calendar.sync import Invitation, Observed, mark_sent, observe, pending
+from planwarden.calendar.sync import Invitation, mark_sent, observe, pending
 from planwarden.core.config import Config
 from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
@@ -157,14 +157,3 @@ def repeats_text(e: PlannedEvent) -> str:
         text += f", until {parts['UNTIL'][:4]}-{parts['UNTIL'][4:6]}-{parts['UNTIL'][6:8]}"
     return text
 
-
-def deliver(config: Config) -> dict[str, Any]:
-    """Hand queued mail (the invites among it) to the configured transport."""
-    from planwarden.mail.factory import deliver_queued, transport_for
-
-    stats = deliver_queued(config)  # each plan's mail through its own transport
-    return {"transport": transport_for(config).name, "results": len(stats.results)}
-
-
-def observed_versions(observed: Observed) -> list[tuple[PlannedEvent, int, dt.datetime]]:
-    return observed.versions()

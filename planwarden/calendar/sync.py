@@ -16,7 +16,6 @@ invitation is queued if and only if the state recording it commits.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -31,6 +30,7 @@ from planwarden.calendar.models import CalendarEvent
 from planwarden.calendar.packlink import pack_notes
 from planwarden.calendar.timezones import zone
 from planwarden.core.config import Config
+from planwarden.mail import keys
 
 Method = Literal["REQUEST", "CANCEL"]
 
@@ -55,9 +55,7 @@ class Invitation:
         return ics.cancel(self.event, self.sequence, self.dtstamp, who)
 
     def dedupe_key(self) -> str:
-        recipients = hashlib.sha256(",".join(sorted(self.to)).encode()).hexdigest()[:16]
-        uid = self.uid if len(self.uid) <= 160 else hashlib.sha256(self.uid.encode()).hexdigest()
-        return f"invite:{uid}:{self.sequence}:{self.method}:{recipients}"
+        return keys.invite(self.uid, self.sequence, self.method, self.to)
 
     def json(self) -> dict[str, Any]:
         return {"uid": self.uid, "sequence": self.sequence, "method": self.method, "to": self.to,

@@ -1,39 +1,89 @@
-"""The `planwarden` command line. Every command has --json for scripts.
+"""The `planwarden` command line (Typer + rich). docs/cli.md is its contract.
 
-Each command lives in its own module with ``register(subparsers)``; heavy imports
-(Prefect, WeasyPrint, the database) happen inside the handlers so that commands
-which run no flow start in well under a second.
+Adding a command: write `planwarden/cli/<group>.py` with a ``register(app)`` that adds
+its Typer command(s) (see actions.py for a one-command module, quarantine.py for a group
+with subcommands), take ``json: Json = False`` from common if it prints data, put the
+logic in the domain package, and add the module's name to COMMANDS. Heavy imports
+(Prefect, WeasyPrint, SQLAlchemy, rich) go inside the command functions, so that
+`--help` and commands that run no flow start fast. Raise ``UserError`` for a person's
+mistake; ``common.exit_code_for`` is the one place that turns exceptions into exit codes.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
-from planwarden.cli.common import UserError, run_handler
+import typer
 
-COMMANDS = ["import_", "actions", "export", "demo", "serve", "deploy", "status", "config_reference", "check", "requests", "remind", "preview_emails", "calendar",
-            "ingest", "collect", "quarantine", "outbox", "pack", "directory", "history", "users", "web"]
+from planwarden.cli.common import EXIT_USER_ERROR, UserError, exit_code_for, fail
+
+# The one list: command (or group) name → its module in planwarden/cli/, in --help order.
+COMMANDS = {"import": "import_", "actions": "actions", "export": "export", "remind": "remind",
+            "preview-emails": "preview_emails", "ingest": "ingest", "collect": "collect",
+            "quarantine": "quarantine", "requests": "requests", "pack": "pack", "calendar": "calendar",
+            "outbox": "outbox", "status": "status", "check": "check", "config-reference": "config_reference",
+            "directory": "directory", "history": "history", "withdraw": "history", "users": "users",
+            "web": "web", "deploy": "deploy", "demo": "demo", "serve": "serve"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="planwarden",
-        description="Keeps multi-agency improvement plans moving: reminders, replies, board packs, invites.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"planwarden.cli.{name}").register(sub)
-    return parser
+def build_app(only: str | None = None) -> typer.Typer:
+    """The Typer app; with ``only`` (a command name) just that command is built, which
+    saves building all the others' parameters on every run."""
+    app = typer.Typer(name="planwarden", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
+                      pretty_exceptions_enable=False)
+    app.callback(help="Keeps multi-agency improvement plans moving: reminders, replies, board packs, invites.")(
+        _root)
+    modules = [COMMANDS[only]] if only in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:  # a module may register several commands (history and withdraw)
+        importlib.import_module(f"planwarden.cli.{module}").register(app)
+    return app
+
+
+def _root() -> None:
+    """The group itself does nothing; its commands do."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return run_handler(args)
+    """Run one command; return its exit code (docs/cli.md). Never a traceback for a
+    person's mistake: usage errors and known failures become one `planwarden: error:` line."""
+    try:
+        from typer import _click  # Typer >= 0.29 bundles click: its exceptions carry usage errors
+    except ImportError:  # pragma: no cover - older Typer on plain click
+        import click as _click
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    completing = any(k.endswith("_COMPLETE") for k in os.environ)
+    only = args[0] if args and args[0] in COMMANDS and not completing else None
+    command = typer.main.get_command(build_app(only))
+    try:
+        result = command.main(args=args, prog_name="planwarden", standalone_mode=False)
+    except _click.exceptions.ClickException as exc:
+        return _usage_error(exc)
+    except typer.Abort:
+        return fail("interrupted", 130)
+    except (Exception, KeyboardInterrupt) as exc:
+        code = exit_code_for(exc)
+        if code is None:
+            raise
+        return code
+    return int(result or 0)
 
 
-__all__ = ["UserError", "main"]
+def _usage_error(exc: Exception) -> int:
+    """A wrong command, option or value: one line naming the help to read (exit 2)."""
+    message = exc.format_message()  # type: ignore[attr-defined]
+    if "\n" in message:  # no command at all: the help itself is the answer
+        print(message, file=sys.stderr)
+        return EXIT_USER_ERROR
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    return fail(message + hint, EXIT_USER_ERROR)
+
+
+__all__ = ["COMMANDS", "UserError", "build_app", "main"]
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

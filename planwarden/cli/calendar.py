@@ -1,72 +1,89 @@
-"""planwarden calendar [--out FILE.ics] [--feed FILE.ics] [--owners DIR] [--send] [--today YYYY-MM-DD] [--json]"""
+"""planwarden calendar [--out FILE.ics] [--feed FILE.ics] [--owners DIR] [--plan KEY] [--send]
+[--today YYYY-MM-DD] [--json]"""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from planwarden.cli.common import UserError, add_json, command, date_arg, load, print_json
+import typer
 
+from planwarden.cli.common import Json, UserError, date_option, load, print_json, progress
 
-def register(sub: Any) -> None:
-    p = command(sub, "calendar", handle,
-                "governance calendar: write it as .ics, and with --send invite attendees to what changed")
-    p.add_argument("--out", type=Path, help="write the whole calendar (organiser and attendees) to this .ics file")
-    p.add_argument("--feed", type=Path, help="write the subscribable feed (METHOD:PUBLISH, no organiser) here")
-    p.add_argument("--owners", type=Path, metavar="DIR",
-                   help="write one .ics of action due dates per owner into DIR (<person id>.ics)")
-    p.add_argument("--plan", default=None, help="plan whose actions go into the --owners feeds")
-    p.add_argument("--send", action="store_true",
-                   help="queue invitations, updates and cancellations for what changed, then deliver them")
-    p.add_argument("--today", type=date_arg, default=None, metavar="YYYY-MM-DD",
-                   help="run as if on this local date (meetings already over are not invited)")
-    add_json(p)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from planwarden.core.config import Config
 
 
+def register(app: typer.Typer) -> None:
+    app.command("calendar")(calendar)
 
-def handle(args: argparse.Namespace) -> int:
+
+def calendar(out: Annotated[Path | None, typer.Option(
+                 "--out", help="Write the whole calendar (organiser and attendees) to this .ics file.")] = None,
+             feed: Annotated[Path | None, typer.Option(
+                 "--feed", help="Write the subscribable feed (METHOD:PUBLISH, no organiser) here.")] = None,
+             owners: Annotated[Path | None, typer.Option(
+                 "--owners", metavar="DIR", help="Write one .ics of action due dates per owner into DIR.")] = None,
+             plan: Annotated[str | None, typer.Option(
+                 "--plan", metavar="KEY", help="Plan whose actions go into the --owners feeds.")] = None,
+             send: Annotated[bool, typer.Option(
+                 "--send", help="Queue invitations, updates and cancellations for what changed, then deliver them.")]
+             = False,
+             today: Annotated[str | None, typer.Option(
+                 "--today", metavar="YYYY-MM-DD",
+                 help="Run as if on this local date (meetings already over are not invited).")] = None,
+             json: Json = False) -> None:
+    """Governance calendar: write it as .ics, and with --send invite attendees to what changed."""
     from planwarden.core import clock
 
-    for path in (args.out, args.feed):
+    for path in (out, feed):
         if path is not None and path.suffix.lower() != ".ics":
             raise UserError(f"{path}: calendar files end in .ics")
+    day = date_option(today)
     config = load()
     previous = None
-    if args.today:
-        previous = clock.set_clock(clock.FixedClock(clock.at_local(args.today, config.plan(None).timezone)))
+    if day:
+        previous = clock.set_clock(clock.FixedClock(clock.at_local(day, config.plan(None).timezone)))
     try:
-        return _handle(args, config)
+        data = _run(config, out=out, feed=feed, owners=owners, plan=plan, send=send)
     finally:
         if previous is not None:
             clock.set_clock(previous)
+    if json:
+        print_json(data)
+    else:
+        _print(data, send)
 
 
-def _handle(args: argparse.Namespace, config: Any) -> int:
+def _run(config: Config, *, out: Path | None, feed: Path | None, owners: Path | None, plan: str | None,
+         send: bool) -> dict[str, Any]:
     from planwarden.calendar.events import CalendarError
-    from planwarden.calendar.service import deliver, run
+    from planwarden.calendar.service import run
     from planwarden.core.db import session_scope
+    from planwarden.mail.factory import deliver_queued
 
     try:
         with session_scope(config.database_url) as session:
-            result = run(session, config, send=args.send, out=args.out, feed=args.feed)
-            owners = _owner_feeds(session, config, args.plan, args.owners) if args.owners else None
+            result = run(session, config, send=send, out=out, feed=feed)
+            feeds = _owner_feeds(session, config, plan, owners) if owners else None
     except CalendarError as exc:
         raise UserError(str(exc)) from None
-    delivered = deliver(config) if args.send and result.sent else None
+    delivered = None
+    if send and result.sent:
+        with progress("Sending invitations"):
+            stats = deliver_queued(config)
+        delivered = {"transport": config.mail.transport, "results": len(stats.results)}
     data = result.json()
-    if owners is not None:
-        data["owners"] = owners
+    if feeds is not None:
+        data["owners"] = feeds
     if delivered is not None:
         data["delivered"] = delivered
-    if args.json:
-        print_json(data)
-        return 0
-    _print(data, args.send)
-    return 0
+    return data
 
 
-def _owner_feeds(session: Any, config: Any, plan: str | None, folder: Path) -> list[str]:
+def _owner_feeds(session: Session, config: Config, plan: str | None, folder: Path) -> list[str]:
     from planwarden.calendar.feeds import write_owner_feeds
     return [str(p) for p in write_owner_feeds(session, config, plan, folder)]
 

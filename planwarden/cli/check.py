@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from planwarden.cli.common import add_json, command, load, print_json
+import typer
 
+from planwarden.cli.common import Json, load, print_json
 
-def register(sub: Any) -> None:
-    p = command(sub, "check", check, "validate the config and reach the database and the mailbox")
-    p.add_argument("--no-mailbox", action="store_true", help="do not try the mailbox")
-    add_json(p)
+if TYPE_CHECKING:
+    from planwarden.core.config import Config
 
 
-def check(args: argparse.Namespace) -> int:
-    """Start-up checks an operator runs after changing the config: fail fast, say why."""
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+
+
+def check(no_mailbox: Annotated[bool, typer.Option("--no-mailbox", help="Do not try the mailbox.")] = False,
+          json: Json = False) -> int:
+    """Validate the config and reach the database and the mailbox (fail fast, say why)."""
     from planwarden.core.db import engine_for, redact_url
 
     config = load()
     engine_for(config.database_url)
     result: dict[str, Any] = {"config": str(config.source or "(defaults)"),
                               "database": redact_url(config.database_url), "plans": [p.key for p in config.plans]}
-    if not args.no_mailbox:
+    if not no_mailbox:
         result["mailbox"] = _try_mailbox(config)
     result["unresolved_owners"] = _unresolved(config)
-    if args.json:
+    if json:
         print_json(result)
     else:
         for key, value in result.items():
@@ -35,7 +38,7 @@ def check(args: argparse.Namespace) -> int:
     return 0 if result.get("mailbox", "ok") == "ok" else 3
 
 
-def _try_mailbox(config: Any) -> str:
+def _try_mailbox(config: Config) -> str:
     try:
         from planwarden.mail.factory import mailbox_for
     except ImportError:

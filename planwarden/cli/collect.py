@@ -1,31 +1,35 @@
-"""planwarden collect [--json]: replies from the configured mailbox."""
+"""planwarden collect [--limit N] [--plan KEY] [--json]: replies from the configured mailbox."""
 
 from __future__ import annotations
 
-import argparse
-import sys
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import add_json, command, deliver_now, load
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "collect", handle, "read owners' replies from the configured mailbox and record them")
-    p.add_argument("--limit", type=int, default=500, help="most messages to read in this run (default 500)")
-    p.add_argument("--plan", default=None, help="read this plan's own mailbox ([plans.mail]); default: the shared one")
-    add_json(p)
+from planwarden.cli.common import EXIT_SYSTEM_ERROR, Json, deliver_now, load, progress, warn
 
 
-def handle(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("collect")(collect)
+
+
+def collect(limit: Annotated[int, typer.Option("--limit", help="Most messages to read in this run.")] = 500,
+            plan: Annotated[str | None, typer.Option(
+                "--plan", metavar="KEY", help="Read this plan's own mailbox ([plans.mail]); default: the shared one.")]
+            = None,
+            json: Json = False) -> int:
+    """Read owners' replies from the configured mailbox and record them."""
     from planwarden.cli.ingest import print_results
     from planwarden.core.db import session_factory
-    from planwarden.replies.collect import collect, mailbox_for
+    from planwarden.replies.collect import collect as collect_replies
+    from planwarden.replies.collect import mailbox_for
 
     config = load()
-    report = collect(session_factory(config.database_url), config, mailbox_for(config, args.plan), limit=args.limit)
+    with progress("Reading replies from the mailbox"):
+        report = collect_replies(session_factory(config.database_url), config, mailbox_for(config, plan), limit=limit)
     deliver_now(config)
-    print_results(report.results, args.json)
+    print_results(report.results, json)
     if report.error:
-        print(f"planwarden: warning: {report.error} (the rest is read next run; nothing is lost)", file=sys.stderr)
-        return 3
+        warn(f"{report.error} (the rest is read next run; nothing is lost)")
+        return EXIT_SYSTEM_ERROR
     return 0

@@ -1,78 +1,55 @@
-"""What every command shares: loading config, opening the store, printing, errors."""
+"""What every command shares: the --json option, config, printing, progress, errors.
+
+Kept light on purpose: importing this module pulls in Typer's option markers only. rich,
+the config, the database and everything else load inside the functions that need them,
+so `planwarden --help` and commands that run no flow start fast.
+"""
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from planwarden.core.config import Config
 
 EXIT_USER_ERROR = 2
 EXIT_SYSTEM_ERROR = 3
+EXIT_INTERRUPTED = 130
+
+# The one --json option every command that prints data takes (`def cmd(..., json: Json = False)`).
+Json = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document.")]
+# Options several commands share.
+PlanKey = Annotated[str | None, typer.Option("--plan", metavar="KEY", help="The plan's key.")]
 
 
 class UserError(Exception):
     """Bad input from the person running the command: printed plainly, exit 2."""
 
 
-def run_handler(args: argparse.Namespace) -> int:
-    """Run the chosen command; turn known failures into one clear line, no trace dump."""
-    from planwarden.core.config import ConfigError
-    from planwarden.core.db import DatabaseUnavailable
-    from planwarden.importing.errors import ImportFormatError
-    from planwarden.plan.queries import UnknownPlan
-
-    try:
-        return int(args.handler(args) or 0)
-    except (UserError, ImportFormatError, UnknownPlan) as exc:
-        return _fail(str(exc), EXIT_USER_ERROR)
-    except ConfigError as exc:
-        return _fail(f"configuration error: {exc}", EXIT_USER_ERROR)
-    except DatabaseUnavailable as exc:
-        return _fail(str(exc), EXIT_SYSTEM_ERROR)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
+class SystemFailure(Exception):
+    """A service could not be reached: printed plainly, exit 3 (nothing was lost)."""
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"planwarden: error: {message}", file=sys.stderr)
-    return code
-
-
-def deliver_now(config: Any) -> None:
-    """Send what a command just queued (confirmations, a pack) instead of leaving it for
-    the next scheduled run. A mail server that is down is not an error here: the mail
-    stays queued and the next run sends it."""
-    from planwarden.mail.factory import deliver_queued
-
-    stats = deliver_queued(config)
-    if stats.unavailable:
-        print("planwarden: warning: the mail server could not be reached; the mail stays queued "
-              "and is sent on the next run", file=sys.stderr)
-
-
-def date_arg(text: str) -> dt.date:
-    """An argparse type for YYYY-MM-DD options (`--today`)."""
+def date_option(text: str | None, flag: str = "--today") -> dt.date | None:
+    """A YYYY-MM-DD option's value, or a UserError naming the flag."""
+    if text is None:
+        return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        raise UserError(f"{flag} must be a date like 2023-02-08 (YYYY-MM-DD), not {text!r}") from None
 
 
-def add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-
-def command(sub: Any, name: str, handler: Callable[[argparse.Namespace], int | None], help_: str,
-            ) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_)
-    parser.set_defaults(handler=handler)
-    return parser
-
-
-def load() -> Any:
+def load() -> Config:
     """The validated config (raises ConfigError naming file, key and reason)."""
     from planwarden.core.config import load_config
     return load_config()
@@ -83,17 +60,104 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None) -> str:
-    """A plain-text table that reads well in a terminal; long cells are shortened."""
-    rows = [["" if c is None else str(c) for c in row] for row in rows]
-    widths = list(widths or [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)])
-    cut = [[_shorten(c, widths[i]) for i, c in enumerate(r)] for r in rows]
-    line = "  ".join(h.ljust(widths[i]) for i, h in enumerate(headers)).rstrip()
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in cut]
-    return "\n".join([line, rule, *body])
+def console(stderr: bool = False) -> Console:
+    """A rich console on the current stdout/stderr. Markup is off, so text that came from
+    mail or a spreadsheet is printed as written; colour only when it is a terminal."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    wide = None if stream.isatty() else 200  # piped or captured: do not cut lines at 80
+    return Console(file=stream, markup=False, highlight=False, soft_wrap=False, width=wide)
 
 
-def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+RAG_STYLES = {"RED": "bold red", "AMBER": "bold yellow", "GREEN": "bold green"}
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
+                widths: Sequence[int] | None = None, styles: dict[str, str] | None = None) -> None:
+    """A coloured table: header row bold, RAG cells in their colour, long cells cut with …"""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for i, header in enumerate(headers):
+        width = widths[i] if widths else None
+        table.add_column(header, max_width=width, overflow="ellipsis", no_wrap=True)
+    colours = {**RAG_STYLES, **(styles or {})}
+    for row in rows:
+        cells = [" ".join(str(c).split()) if c is not None else "" for c in row]
+        table.add_row(*[_styled(c, colours) for c in cells])
+    console().print(table)
+
+
+def _styled(cell: str, colours: dict[str, str]) -> Any:
+    from rich.text import Text
+    return Text(cell, style=colours.get(cell, ""))
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """A progress bar (or a spinner when ``total`` is unknown) on standard error, shown only
+    when it is a terminal; yields ``advance(n)``. Standard output stays clean for --json."""
+    if not sys.stderr.isatty():
+        yield lambda _n=1: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is not None:
+        columns += [BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, TimeElapsedColumn(), console=console(stderr=True), transient=True,
+                  redirect_stdout=sys.stdout.isatty(), redirect_stderr=False) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+def deliver_now(config: Config) -> None:
+    """Send what a command just queued (confirmations, a pack) instead of leaving it for
+    the next scheduled run. A mail server that is down is not an error here: the mail
+    stays queued and the next run sends it."""
+    from planwarden.mail.factory import deliver_queued
+
+    with progress("Delivering queued mail"):
+        stats = deliver_queued(config)
+    if stats.unavailable:
+        warn("the mail server could not be reached; the mail stays queued and is sent on the next run")
+
+
+def warn(message: str) -> None:
+    print(f"planwarden: warning: {message}", file=sys.stderr)
+
+
+def fail(message: str, code: int) -> int:
+    """The one line a failed command prints; returns its exit code."""
+    print(f"planwarden: error: {message}", file=sys.stderr)
+    return code
+
+
+def exit_code_for(exc: BaseException) -> int | None:
+    """The one error-to-exit-code mapping (docs/cli.md): a person's mistake → 2 with one
+    readable line, an unreachable service → 3, Ctrl-C → 130. None: a bug, let it raise."""
+    from planwarden.core.config import ConfigError
+    from planwarden.core.db import DatabaseUnavailable
+    from planwarden.importing.errors import ImportFormatError
+    from planwarden.plan.queries import UnknownPlan
+
+    if isinstance(exc, (UserError, ImportFormatError, UnknownPlan)):
+        return fail(str(exc), EXIT_USER_ERROR)
+    if isinstance(exc, ConfigError):
+        return fail(f"configuration error: {exc}", EXIT_USER_ERROR)
+    if isinstance(exc, (DatabaseUnavailable, SystemFailure)):
+        return fail(str(exc), EXIT_SYSTEM_ERROR)
+    if _is_database_outage(exc):
+        return fail(f"the database did not answer: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
+                    EXIT_SYSTEM_ERROR)
+    if isinstance(exc, KeyboardInterrupt):
+        return fail("interrupted", EXIT_INTERRUPTED)
+    return None
+
+
+def _is_database_outage(exc: BaseException) -> bool:
+    """An OperationalError (locked, gone away, timed out) is the database's, not the user's."""
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.OperationalError)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
-
-from planwarden.cli.common import command
+import typer
 
 
-def register(sub: Any) -> None:
-    command(sub, "config-reference", reference, "print the configuration reference (Markdown)")
+def register(app: typer.Typer) -> None:
+    app.command("config-reference")(config_reference)
 
 
-def reference(args: argparse.Namespace) -> int:
+def config_reference() -> None:
+    """Print the configuration reference (Markdown)."""
     from planwarden.core.configref import render_reference
 
     print(render_reference())
-    return 0

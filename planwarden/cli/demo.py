@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import UserError, command
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "demo", handle, "run the whole loop on embedded defaults in a fresh folder")
-    p.add_argument("--dir", type=Path, default=Path("planwarden-demo"), help="workspace (default ./planwarden-demo)")
+from planwarden.cli.common import UserError
 
 
-def handle(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(folder: Annotated[Path, typer.Option("--dir", help="The workspace (default ./planwarden-demo).")]
+         = Path("planwarden-demo")) -> None:
+    """Run the whole loop on embedded defaults in a fresh folder."""
+    from planwarden.cli.common import progress
     from planwarden.orchestration.demo import DemoError, run_demo
 
     try:
-        run_demo(args.dir.resolve(), say=lambda line: print(line, flush=True))
+        with progress("Running the demo") as _:
+            run_demo(folder.resolve(), say=lambda line: print(line, flush=True))
     except DemoError as exc:
         raise UserError(str(exc)) from None
-    return 0

@@ -2,38 +2,39 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+import typer
 
+from planwarden.cli.common import Json, UserError, load, print_json
 
-def register(sub: Any) -> None:
-    p = command(sub, "directory", lambda _args: 2, "the directory of people, roles and groups")
-    inner = p.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
-    s = command(inner, "suggest", suggest, "draft directory entries from the plan's owner texts, to complete")
-    s.add_argument("--plan", required=True, help="plan key")
-    s.add_argument("--out", required=True, type=Path, help="TOML file to write (must not exist yet)")
-    add_json(s)
+group = typer.Typer(help="The directory of people, roles and groups.", no_args_is_help=True)
 
 
-def suggest(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="directory")
+
+
+@group.command("suggest")
+def suggest(plan: Annotated[str, typer.Option("--plan", metavar="KEY", help="The plan's key.")],
+            out: Annotated[Path, typer.Option("--out", help="TOML file to write (must not exist yet).")],
+            json: Json = False) -> None:
+    """Draft directory entries from the plan's owner texts, to complete with email addresses."""
     from planwarden.core.db import session_scope
-    from planwarden.plan.directory import Directory
     from planwarden.importing.people import directory_toml
     from planwarden.importing.people import suggest as suggest_people
+    from planwarden.plan.directory import Directory
 
-    if args.out.exists():
-        raise UserError(f"{args.out}: already exists; choose another --out (nothing is overwritten)")
+    if out.exists():
+        raise UserError(f"{out}: already exists; choose another --out (nothing is overwritten)")
     config = load()
     with session_scope(config.database_url) as session:
-        found = suggest_people(session, args.plan, Directory(config.directory))
-    args.out.write_text(directory_toml(found, args.plan), encoding="utf-8")
-    if args.json:
+        found = suggest_people(session, plan, Directory(config.directory))
+    out.write_text(directory_toml(found, plan), encoding="utf-8")
+    if json:
         print_json([{"kind": s.kind, "name": s.name, "refs": s.refs} for s in found])
-    else:
-        counts = {k: sum(s.kind == k for s in found) for k in ("person", "role", "group")}
-        print(f"Wrote {args.out}: {counts['person']} people, {counts['role']} roles, {counts['group']} groups "
-              "to complete with email addresses.")
-    return 0
+        return
+    counts = {k: sum(s.kind == k for s in found) for k in ("person", "role", "group")}
+    print(f"Wrote {out}: {counts['person']} people, {counts['role']} roles, {counts['group']} groups "
+          "to complete with email addresses.")

@@ -1,32 +1,32 @@
-"""planwarden export --plan KEY --out plan.xlsx"""
+"""planwarden export --plan KEY --out plan.xlsx [--json]"""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "export", handle, "write a plan as an editable spreadsheet (importing it back changes nothing)")
-    p.add_argument("--plan", required=True)
-    p.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
-    add_json(p)
+from planwarden.cli.common import Json, UserError, load, print_json
 
 
-def handle(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+
+
+def export(plan: Annotated[str, typer.Option("--plan", metavar="KEY", help="The plan's key.")],
+           out: Annotated[Path, typer.Option("--out", help="The .xlsx file to write.")],
+           json: Json = False) -> None:
+    """Write a plan as an editable spreadsheet (importing it back changes nothing)."""
     from planwarden.core.db import session_scope
     from planwarden.plan.export import export_plan
 
-    if args.out.suffix.lower() != ".xlsx":
-        raise UserError(f"{args.out}: export writes .xlsx files")
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"{out}: export writes .xlsx files")
     config = load()
     with session_scope(config.database_url) as session:
-        count = export_plan(session, args.plan, args.out)
-    if args.json:
-        print_json({"plan": args.plan, "file": str(args.out), "actions": count})
+        count = export_plan(session, plan, out)
+    if json:
+        print_json({"plan": plan, "file": str(out), "actions": count})
     else:
-        print(f"Wrote {count} actions of plan {args.plan!r} to {args.out}")
-    return 0
+        print(f"Wrote {count} actions of plan {plan!r} to {out}")

@@ -1,28 +1,24 @@
-"""planwarden history REF --plan KEY [--json] | planwarden withdraw UPDATE_ID --reason TEXT [--by NAME]"""
+"""planwarden history REF [--plan KEY] [--json] | planwarden withdraw UPDATE_ID --reason TEXT [--by NAME]"""
 
 from __future__ import annotations
 
-import argparse
 import getpass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+import typer
 
+from planwarden.cli.common import Json, PlanKey, UserError, load, print_json
 
-def register(sub: Any) -> None:
-    h = command(sub, "history", handle_history, "one action's updates and every change to it")
-    h.add_argument("ref")
-    h.add_argument("--plan", default=None, help="the plan (default: the only configured plan)")
-    add_json(h)
-    w = command(sub, "withdraw", handle_withdraw, "take back a wrongly applied update (the rating returns to "
-                                                  "what it was; both stay in the history)")
-    w.add_argument("update_id", type=int)
-    w.add_argument("--reason", required=True)
-    w.add_argument("--by", default=None, help="who withdraws it (default: your user name)")
-    add_json(w)
+if TYPE_CHECKING:
+    from planwarden.core.config import Config
 
 
-def _plan(config: Any, given: str | None) -> str:
+def register(app: typer.Typer) -> None:
+    app.command("history")(history_command)
+    app.command("withdraw")(withdraw_command)
+
+
+def _plan(config: Config, given: str | None) -> str:
     if given:
         return given
     keys = [p.key for p in config.settings.plans]
@@ -31,19 +27,21 @@ def _plan(config: Any, given: str | None) -> str:
     return keys[0]
 
 
-def handle_history(args: argparse.Namespace) -> int:
-    from planwarden.plan.corrections import CorrectionError, history
+def history_command(ref: Annotated[str, typer.Argument(help="The action's ref, e.g. 2.1c.")],
+                    plan: PlanKey = None, json: Json = False) -> None:
+    """One action's updates and every change to it."""
     from planwarden.core.db import session_scope
+    from planwarden.plan.corrections import CorrectionError, history
 
     config = load()
     try:
         with session_scope(config.database_url) as session:
-            result = history(session, _plan(config, args.plan), args.ref)
+            result = history(session, _plan(config, plan), ref)
     except CorrectionError as exc:
         raise UserError(str(exc)) from None
-    if args.json:
+    if json:
         print_json(result)
-        return 0
+        return
     print(f"{result['plan']} {result['ref']} [{result['rag'] or 'not rated'}] due {result['due'] or 'none'}: "
           f"{result['text']}")
     for u in result["updates"]:
@@ -54,26 +52,29 @@ def handle_history(args: argparse.Namespace) -> int:
         if c["field"] != "update":
             print(f"  change {c['at'][:16].replace('T', ' ')} {c['field']}: {c['old']!r} -> {c['new']!r} "
                   f"by {c['actor'] or '-'} ({c['source']} {c['source_ref']})")
-    return 0
 
 
-def handle_withdraw(args: argparse.Namespace) -> int:
-    from planwarden.plan.corrections import CorrectionError, withdraw
+def withdraw_command(update_id: Annotated[int, typer.Argument(metavar="UPDATE_ID", help="The update's id.")],
+                     reason: Annotated[str, typer.Option("--reason", help="Why it is withdrawn (kept in the history).")],
+                     by: Annotated[str | None, typer.Option("--by", help="Who withdraws it (default: your user name).")]
+                     = None,
+                     json: Json = False) -> None:
+    """Take back a wrongly applied update (the rating returns to what it was; both stay in the history)."""
     from planwarden.core.db import session_scope
+    from planwarden.plan.corrections import CorrectionError, withdraw
     from planwarden.web import audit
 
     config = load()
-    actor = args.by or getpass.getuser()
+    actor = by or getpass.getuser()
     try:
         with session_scope(config.database_url) as session:
-            result = withdraw(session, args.update_id, args.reason, actor=actor)
+            result = withdraw(session, update_id, reason, actor=actor)
             audit.record(session, actor, "withdraw-update", plan_key=result["plan"], target=result["ref"],
                          detail=result, channel="cli")
     except CorrectionError as exc:
         raise UserError(str(exc)) from None
-    if args.json:
+    if json:
         print_json(result)
-    else:
-        print(f"update {result['id']} of {result['plan']} {result['ref']} withdrawn; "
-              f"the rating is now {result['rag'] or 'not rated'}")
-    return 0
+        return
+    print(f"update {result['id']} of {result['plan']} {result['ref']} withdrawn; "
+          f"the rating is now {result['rag'] or 'not rated'}")

@@ -7,42 +7,49 @@ month); --as-of D as of the end of day D; neither: as of today. The pack is stor
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from planwarden.cli.common import UserError, add_json, command, deliver_now, load, print_json
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "pack", handle, "build the board pack (PDF and Word) for a month or a day; optionally send it")
-    p.add_argument("--plan", default=None, help="plan key (default: the first configured plan)")
-    when = p.add_mutually_exclusive_group()
-    when.add_argument("--month", default=None, metavar="YYYY-MM", help="as of the last day of this month")
-    when.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD", help="as of the end of this day")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="also copy the PDF and DOCX here")
-    p.add_argument("--send", action="store_true", help="email it to the secretary and the pack recipients")
-    add_json(p)
+from planwarden.cli.common import Json, UserError, deliver_now, load, print_json, progress
 
 
-def _as_of(args: argparse.Namespace, today: dt.date) -> dt.date:
+def register(app: typer.Typer) -> None:
+    app.command("pack")(pack)
+
+
+def _as_of(month: str | None, as_of: str | None, today: dt.date) -> dt.date:
     from planwarden.pack.build import parse_month
     from planwarden.pack.state import PackError
 
+    if month and as_of:
+        raise UserError("give --month or --as-of, not both")
     try:
-        if args.month:
-            return min(parse_month(args.month), today)
-        if args.as_of:
-            return dt.date.fromisoformat(args.as_of)
+        if month:
+            return min(parse_month(month), today)
+        if as_of:
+            return dt.date.fromisoformat(as_of)
     except PackError as exc:
         raise UserError(str(exc)) from None
     except ValueError:
-        raise UserError(f"--as-of must be a date like 2022-12-14, not {args.as_of!r}") from None
+        raise UserError(f"--as-of must be a date like 2022-12-14, not {as_of!r}") from None
     return today
 
 
-def handle(args: argparse.Namespace) -> int:
+def pack(plan: Annotated[str | None, typer.Option(
+             "--plan", metavar="KEY", help="Plan key (default: the first configured plan).")] = None,
+         month: Annotated[str | None, typer.Option(
+             "--month", metavar="YYYY-MM", help="As of the last day of this month.")] = None,
+         as_of: Annotated[str | None, typer.Option(
+             "--as-of", metavar="YYYY-MM-DD", help="As of the end of this day.")] = None,
+         out: Annotated[Path | None, typer.Option(
+             "--out", metavar="DIR", help="Also copy the PDF and DOCX here.")] = None,
+         send: Annotated[bool, typer.Option(
+             "--send", help="Email it to the secretary and the pack recipients.")] = False,
+         json: Json = False) -> None:
+    """Build the board pack (PDF and Word) for a month or a day; optionally send it."""
     from planwarden.core import clock
     from planwarden.core.db import session_scope
     from planwarden.pack import build as pack_build
@@ -50,27 +57,26 @@ def handle(args: argparse.Namespace) -> int:
     from planwarden.pack.state import PackError
 
     config = load()
-    plan_key = args.plan or (config.settings.plans[0].key if config.settings.plans else None)
+    plan_key = plan or (config.settings.plans[0].key if config.settings.plans else None)
     if not plan_key:
         raise UserError("no plan given and none configured: use --plan KEY")
-    as_of = _as_of(args, clock.today(config.plan(plan_key).timezone))
+    day = _as_of(month, as_of, clock.today(config.plan(plan_key).timezone))
     try:
-        with session_scope(config.database_url) as session:
-            request = pack_build.request_for(session, config, plan_key, as_of)
+        with progress(f"Building the board pack as of {day}"), session_scope(config.database_url) as session:
+            request = pack_build.request_for(session, config, plan_key, day)
             built = pack_build.build(session, config, request)
-            sent = deliver.send(session, config, built) if args.send else None
+            sent = deliver.send(session, config, built) if send else None
             result = built.as_json()
     except PackError as exc:
         raise UserError(str(exc)) from None
     if sent is not None:
         deliver_now(config)
-    if args.out:
-        pdf, docx = pack_build.export(built, args.out)
+    if out:
+        pdf, docx = pack_build.export(built, out)
         result["out"] = {"pdf": str(pdf), "docx": str(docx)}
     if sent is not None:
         result["sent"] = {"to": list(sent.to), "queued": sent.queued, "attached": sent.attached}
-    _print(result, args.json)
-    return 0
+    _print(result, json)
 
 
 def _print(result: dict[str, Any], as_json: bool) -> None:

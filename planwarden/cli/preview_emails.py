@@ -1,35 +1,34 @@
-"""planwarden preview-emails --out DIR [--json]"""
+"""planwarden preview-emails --out DIR [NAME...] [--json]"""
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import UserError, add_json, command, print_json
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "preview-emails", handle,
-                "render every email template with sample data into DIR (name.subject.txt, name.txt, name.html)")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR")
-    p.add_argument("names", nargs="*", help="only these templates (default: all)")
-    add_json(p)
+from planwarden.cli.common import Json, UserError, print_json, warn
 
 
-def handle(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("preview-emails")(preview_emails)
+
+
+def preview_emails(out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Where to write the previews.")],
+                   names: Annotated[list[str] | None, typer.Argument(
+                       help="Only these templates (default: all).")] = None,
+                   json: Json = False) -> None:
+    """Render every email template with sample data into DIR (name.subject.txt, name.txt, name.html)."""
     from planwarden.mail.emails import preview
 
     try:
-        result = preview(args.out, args.names or None)
+        result = preview(out, names or None)
     except OSError as exc:
-        raise UserError(f"cannot write to {args.out}: {exc.strerror}") from None
-    if args.json:
+        raise UserError(f"cannot write to {out}: {exc.strerror}") from None
+    if json:
         print_json(result)
-    else:
-        for name in result["rendered"]:
-            print(f"{args.out / name}.html  (.txt, .subject.txt)")
-        for name in result["missing_samples"]:
-            print(f"warning: no sample registered for template {name!r}", file=sys.stderr)
-    return 0
+        return
+    for name in result["rendered"]:
+        print(f"{out / name}.html  (.txt, .subject.txt)")
+    for name in result["missing_samples"]:
+        warn(f"no sample registered for template {name!r}")

@@ -2,52 +2,59 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from planwarden.cli.common import UserError, add_json, command, date_arg, load, print_json, table
+import typer
 
+from planwarden.cli.common import Json, UserError, date_option, load, print_json, print_table, progress
 
-def register(sub: Any) -> None:
-    p = command(sub, "remind", handle,
-                "send today's reminders: one digest per owner (ahead, due, overdue, escalation, no due date)")
-    p.add_argument("--today", type=date_arg, default=None, metavar="YYYY-MM-DD",
-                   help="run as if on this local date (the plan's time zone)")
-    p.add_argument("--dry-run", action="store_true", help="compute and render, but record and send nothing")
-    p.add_argument("--plan", default=None, help="only this plan (default: every configured plan)")
-    add_json(p)
+if TYPE_CHECKING:
+    from planwarden.core.config import Config
+
+Today = Annotated[str | None, typer.Option("--today", metavar="YYYY-MM-DD",
+                                           help="Run as if on this local date (the plan's time zone).")]
 
 
+def register(app: typer.Typer) -> None:
+    app.command("remind")(remind)
 
-def handle(args: argparse.Namespace) -> int:
+
+def remind(today: Today = None,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and render, but record and send nothing.")]
+           = False,
+           plan: Annotated[str | None, typer.Option("--plan", metavar="KEY",
+                                                    help="Only this plan (default: every configured plan).")] = None,
+           json: Json = False) -> None:
+    """Send today's reminders: one digest per owner (ahead, due, overdue, escalation, no due date)."""
     from planwarden.core import clock
     from planwarden.plan.queries import UnknownPlan
     from planwarden.reminders.run import plans_to_run, run_reminders, runs_json
 
+    day = date_option(today)
     config = load()
-    if args.plan and args.plan not in {p.key for p in config.settings.plans} and config.settings.plans:
-        raise UserError(f"no plan {args.plan!r} in the configuration "
+    if plan and plan not in {p.key for p in config.settings.plans} and config.settings.plans:
+        raise UserError(f"no plan {plan!r} in the configuration "
                         f"(configured: {', '.join(p.key for p in config.settings.plans)})")
     previous = None
-    if args.today:
-        tz = plans_to_run(config, args.plan)[0].timezone
-        previous = clock.set_clock(clock.FixedClock(clock.at_local(args.today, tz)))
+    if day:
+        tz = plans_to_run(config, plan)[0].timezone
+        previous = clock.set_clock(clock.FixedClock(clock.at_local(day, tz)))
     try:
-        if args.plan:
-            _require_imported(config, args.plan, UnknownPlan)
-        runs = run_reminders(config, plan_key=args.plan, today=args.today, dry_run=args.dry_run)
+        if plan:
+            _require_imported(config, plan, UnknownPlan)
+        with progress("Reminding owners and delivering the digests"):
+            runs = run_reminders(config, plan_key=plan, today=day, dry_run=dry_run)
     finally:
         if previous is not None:
             clock.set_clock(previous)
-    report = runs_json(config, runs, args.today)
-    if args.json:
+    report = runs_json(config, runs, day)
+    if json:
         print_json(report)
-        return 0
-    _print(report, runs, args.dry_run)
-    return 0
+        return
+    _print(report, runs, dry_run)
 
 
-def _require_imported(config: Any, key: str, unknown: type[Exception]) -> None:
+def _require_imported(config: Config, key: str, unknown: type[Exception]) -> None:
     from sqlalchemy import select
 
     from planwarden.core.db import session_scope
@@ -67,10 +74,10 @@ def _print(report: dict[str, Any], runs: list[Any], dry_run: bool) -> None:
         print(f"{day}: nothing due (every reminder due today has been sent).")
         return
     verb = "would send" if dry_run else "sent"
-    print(table(["to", "cc", "items", "subject"],
+    print_table(["to", "cc", "items", "subject"],
                 [(", ".join(m["to"]), ", ".join(m["cc"]) or "-",
                   " ".join(f"{i['ref']}:{i['kind']}" for i in m["items"]), m["subject"])
-                 for m in report["messages"]], [34, 24, 40, 60]))
+                 for m in report["messages"]], [34, 24, 40, 60])
     items = sum(len(r.reminders) for r in runs)
     print(f"\n{day}: {verb} {len(report['messages'])} emails covering {items} reminders"
           + (" (dry run: nothing recorded)" if dry_run else "."))

@@ -1,54 +1,65 @@
-"""planwarden requests [--plan KEY] [--json] | approve ID --by NAME | reject ID --by NAME --reason TEXT"""
+"""planwarden requests [--plan KEY] [--json] | requests approve ID [--by NAME] | requests reject ID --reason TEXT"""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import enum
+from typing import Annotated, Any
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json, table
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "requests", handle, "requested new due dates awaiting the board; approve or reject them")
-    p.add_argument("decision", nargs="?", choices=["approve", "reject"], help="record the board's decision")
-    p.add_argument("id", nargs="?", type=int, help="the request id (from the list)")
-    p.add_argument("--plan", default=None)
-    p.add_argument("--by", default="the secretary", help="who records the decision (kept in the history)")
-    p.add_argument("--reason", default="", help="why it was rejected")
-    add_json(p)
+from planwarden.cli.common import Json, UserError, load, print_json, print_table
 
 
-def handle(args: argparse.Namespace) -> int:
+class Decision(str, enum.Enum):
+    approve = "approve"
+    reject = "reject"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("requests")(requests)
+
+
+def requests(decision: Annotated[Decision | None, typer.Argument(help="Record the board's decision.")] = None,
+             request_id: Annotated[int | None, typer.Argument(metavar="ID", help="The request id (from the list).")]
+             = None,
+             plan: Annotated[str | None, typer.Option("--plan", metavar="KEY")] = None,
+             by: Annotated[str, typer.Option("--by", help="Who records the decision (kept in the history).")]
+             = "the secretary",
+             reason: Annotated[str, typer.Option("--reason", help="Why it was rejected.")] = "",
+             json: Json = False) -> None:
+    """Requested new due dates awaiting the board; approve or reject them."""
     from planwarden.plan import decisions
     from planwarden.core.db import session_scope
 
-    if args.decision and args.id is None:
-        raise UserError(f"requests {args.decision} needs the request id")
-    if args.decision == "reject" and not args.reason:
+    verb = decision.value if decision else None
+    if verb and request_id is None:
+        raise UserError(f"requests {verb} needs the request id")
+    if verb == "reject" and not reason:
         raise UserError("requests reject needs --reason (it is shown to the board in the next pack)")
     config = load()
     try:
         with session_scope(config.database_url) as session:
-            if args.decision == "approve":
-                result: Any = decisions.approve(session, args.id, by=args.by)
-            elif args.decision == "reject":
-                result = decisions.reject(session, args.id, by=args.by, reason=args.reason)
+            if verb == "approve":
+                result: Any = decisions.approve(session, request_id, by=by)
+            elif verb == "reject":
+                result = decisions.reject(session, request_id, by=by, reason=reason)
             else:
-                result = decisions.pending(session, args.plan)
+                result = decisions.pending(session, plan)
     except decisions.DecisionError as exc:
         raise UserError(str(exc)) from None
-    _print(args, result)
-    return 0
+    _print(verb, result, json)
 
 
-def _print(args: argparse.Namespace, result: Any) -> None:
-    if args.json:
+def _print(verb: str | None, result: Any, as_json: bool) -> None:
+    if as_json:
         print_json([r.as_json() for r in result] if isinstance(result, list) else result.as_json())
+    elif isinstance(result, list) and not result:
+        print("No requested new dates awaiting the board.")
     elif isinstance(result, list):
-        print(table(["id", "plan", "ref", "due now", "asks for", "from", "update"],
+        print_table(["id", "plan", "ref", "due now", "asks for", "from", "update"],
                     [(r.id, r.plan, r.ref, r.current_due or "-", r.requested_due, r.author, r.text) for r in result],
-                    [5, 8, 6, 10, 10, 20, 50]) if result else "No requested new dates awaiting the board.")
+                    [5, 8, 6, 10, 10, 20, 50])
     else:
-        verb = "approved: the due date is now" if args.decision == "approve" else "rejected; the due date stays"
-        print(f"{result.plan} {result.ref}: request for {result.requested_due} {verb} "
-              f"{result.requested_due if args.decision == 'approve' else result.current_due or '(none)'}")
+        outcome = "approved: the due date is now" if verb == "approve" else "rejected; the due date stays"
+        print(f"{result.plan} {result.ref}: request for {result.requested_due} {outcome} "
+              f"{result.requested_due if verb == 'approve' else result.current_due or '(none)'}")

@@ -1,45 +1,47 @@
-"""planwarden serve [--port N] [--limit N]"""
+"""planwarden serve [--port N] [--limit N] [--list] [--json]"""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+import typer
 
-
-def register(sub: Any) -> None:
-    p = command(sub, "serve", handle, "run every flow on its schedule (starts a local Prefect server "
-                                      "unless PREFECT_API_URL is set)")
-    p.add_argument("--port", type=int, default=4200, help="port of the local Prefect server (default 4200)")
-    p.add_argument("--limit", type=int, default=4, help="flow runs at once (default 4)")
-    p.add_argument("--list", action="store_true", help="print the deployments and their schedules, then exit")
-    p.add_argument("--no-web", action="store_true", help="do not serve the console")
-    p.add_argument("--web-host", default="127.0.0.1", help="the console's address (default 127.0.0.1)")
-    p.add_argument("--web-port", type=int, default=8470, help="the console's port (default 8470)")
-    add_json(p)
+from planwarden.cli.common import Json, UserError, load, print_json
 
 
-def handle(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(port: Annotated[int, typer.Option("--port", help="Port of the local Prefect server.")] = 4200,
+          limit: Annotated[int, typer.Option("--limit", help="Flow runs at once.")] = 4,
+          list_: Annotated[bool, typer.Option(
+              "--list", help="Print the deployments and their schedules, then exit.")] = False,
+          no_web: Annotated[bool, typer.Option("--no-web", help="Do not serve the console.")] = False,
+          web_host: Annotated[str, typer.Option("--web-host", help="The console's address.")] = "127.0.0.1",
+          web_port: Annotated[int, typer.Option("--web-port", help="The console's port.")] = 8470,
+          json: Json = False) -> None:
+    """Run every flow on its schedule, and the console (starts a local Prefect server unless PREFECT_API_URL is set)."""
     from planwarden.core.log import setup_logging
-    from planwarden.orchestration.service import ServiceError, deployment_specs, serve
+    from planwarden.orchestration.deploy import deployment_specs
+    from planwarden.orchestration.service import ServiceError
+    from planwarden.orchestration.service import serve as serve_flows
 
     config = load()
-    if args.list:
+    if list_:
         specs = [{"name": s.name, "cron": s.cron, "timezone": s.timezone, "plan": s.plan_key,
                   "flow": f"{s.job.module}:{s.job.flow}"} for s in deployment_specs(config)]
-        if args.json:
+        if json:
             print_json(specs)
         else:
             for s in specs:
                 print(f"{s['name']:<24} {s['cron']:<14} {s['timezone']:<16} {s['flow']}")
-        return 0
+        return
     setup_logging("INFO")
-    if not args.no_web:
+    if not no_web:
         from planwarden.web.server import start_in_background
-        start_in_background(config, args.web_host, args.web_port)
+        start_in_background(config, web_host, web_port)
     try:
-        serve(config, port=args.port, limit=args.limit)
+        serve_flows(config, port=port, limit=limit)
     except ServiceError as exc:
         raise UserError(str(exc)) from None
-    return 0

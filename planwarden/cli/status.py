@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import Any
+import typer
 
-from planwarden.cli.common import add_json, command, load, print_json
-
-
-def register(sub: Any) -> None:
-    p = command(sub, "status", handle, "per plan: last run of each job, outbox queue and failures, "
-                                       "quarantined replies, next board date")
-    add_json(p)
+from planwarden.cli.common import Json, load, print_json
 
 
-def handle(args: argparse.Namespace) -> int:
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+
+
+def status(json: Json = False) -> None:
+    """Per plan: last run of each job, outbox queue and failures, quarantined replies, next board date."""
     from planwarden.core.db import session_scope
-    from planwarden.orchestration.status import status
+    from planwarden.orchestration.status import status as plan_status
 
     config = load()
     with session_scope(config.database_url) as session:
-        plans = status(session, config)
-    if args.json:
+        plans = plan_status(session, config)
+    if json:
         print_json(plans)
-        return 0
+        return
     if not plans:
         print("No plans yet: planwarden import FILE --plan KEY")
     for p in plans:
@@ -38,4 +36,3 @@ def handle(args: argparse.Namespace) -> int:
             print(f"  quarantined replies awaiting the secretary: {p['quarantined']}")
         board = p["next_board"]
         print(f"  next board: {board['meeting']} on {board['date']}" if board else "  next board: none scheduled")
-    return 0

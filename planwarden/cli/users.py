@@ -1,30 +1,34 @@
-"""planwarden users add EMAIL --name NAME --role admin|secretary|member [--plan KEY ...] [--password-stdin]"""
+"""planwarden users [--json] | users add EMAIL --name NAME --role admin|secretary|member [--plan KEY ...] [--password-stdin]"""
 
 from __future__ import annotations
 
-import argparse
+import enum
 import getpass
 import sys
-from typing import Any
+from typing import Annotated
 
-from planwarden.cli.common import UserError, add_json, command, load, print_json
+import typer
 
+from planwarden.cli.common import Json, UserError, load, print_json
 
-def register(sub: Any) -> None:
-    p = command(sub, "users", handle_list, "console accounts: list them, or add one")
-    add_json(p)
-    inner = p.add_subparsers(dest="users_command", metavar="ACTION")
-    a = inner.add_parser("add", help="add a console account", description="add a console account")
-    a.add_argument("email")
-    a.add_argument("--name", required=True)
-    a.add_argument("--role", required=True, choices=["admin", "secretary", "member"])
-    a.add_argument("--plan", action="append", default=[], help="a plan the account sees (repeat; default: all)")
-    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    add_json(a)
-    a.set_defaults(handler=handle_add)
+group = typer.Typer(help="Console accounts: list them, or add one.")
 
 
-def handle_list(args: argparse.Namespace) -> int:
+class Role(str, enum.Enum):
+    admin = "admin"
+    secretary = "secretary"
+    member = "member"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="users")
+
+
+@group.callback(invoke_without_command=True)
+def users(ctx: typer.Context, json: Json = False) -> None:
+    """Console accounts: list them, or add one."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sqlalchemy import select
 
     from planwarden.core.db import session_scope
@@ -33,16 +37,15 @@ def handle_list(args: argparse.Namespace) -> int:
 
     with session_scope(load().database_url) as session:
         rows = [user_json(u) for u in session.scalars(select(User).order_by(User.email))]
-    if args.json:
+    if json:
         print_json(rows)
-    else:
-        for r in rows:
-            print(f"{r['email']:<40} {r['role']:<10} {r['name']}  {', '.join(r['plans']) or 'all plans'}")
-    return 0
+        return
+    for r in rows:
+        print(f"{r['email']:<40} {r['role']:<10} {r['name']}  {', '.join(r['plans']) or 'all plans'}")
 
 
-def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("Password: ")
     if first != getpass.getpass("Again: "):
@@ -50,25 +53,34 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-def handle_add(args: argparse.Namespace) -> int:
+@group.command("add")
+def add(email: Annotated[str, typer.Argument(help="The account's email address (the login).")],
+        name: Annotated[str, typer.Option("--name", help="The person's name.")],
+        role: Annotated[Role, typer.Option("--role", help="admin, secretary or member.")],
+        plan: Annotated[list[str] | None, typer.Option(
+            "--plan", metavar="KEY", help="A plan the account sees (repeat; default: all).")] = None,
+        password_stdin: Annotated[bool, typer.Option(
+            "--password-stdin", help="Read the password from standard input.")] = False,
+        json: Json = False) -> None:
+    """Add a console account (an empty password means single sign-on only)."""
     from planwarden.core.db import session_scope
     from planwarden.web import audit
     from planwarden.web.accounts import AccountError, add_user, user_json
 
+    plans = list(plan or [])
     config = load()
-    unknown = [k for k in args.plan if k not in {p.key for p in config.settings.plans}]
+    unknown = [k for k in plans if k not in {p.key for p in config.settings.plans}]
     if unknown:
         raise UserError(f"no plan {', '.join(unknown)} in the configuration")
     try:
         with session_scope(config.database_url) as session:
-            user = add_user(session, args.email, args.name, args.role, _password(args), args.plan)
+            user = add_user(session, email, name, role.value, _password(password_stdin), plans)
             audit.record(session, getpass.getuser(), "user-add", target=user.email,
-                         detail={"role": user.role, "plans": args.plan}, channel="cli")
+                         detail={"role": user.role, "plans": plans}, channel="cli")
             result = user_json(user)
     except AccountError as exc:
         raise UserError(str(exc)) from None
-    if args.json:
+    if json:
         print_json(result)
-    else:
-        print(f"added {result['email']} ({result['role']}); log in at /login")
-    return 0
+        return
+    print(f"added {result['email']} ({result['role']}); log in at /login")

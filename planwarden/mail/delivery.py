@@ -51,6 +51,7 @@ from planwarden.core import clock
 from planwarden.core.log import redact
 from planwarden.mail.compose import envelope_recipients
 from planwarden.mail.limits import RateGate, SendingLimits
+from planwarden.mail.outbox import OutboxState
 from planwarden.mail.transport import Delivery, OutgoingMail, Transport, TransportUnavailable
 from planwarden.plan.models import OutboxMessage
 
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)
 FIRST_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=1)
-DUE_STATES = ("queued", "retry")
+DUE_STATES = (OutboxState.QUEUED, OutboxState.RETRY)
 _RETRY_AFTER = re.compile(r"retry[- ]after[=: ]\s*(\d+)", re.IGNORECASE)
 
 
@@ -125,7 +126,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
     with sessions.begin() as session:
         query = (select(OutboxMessage)
                  .where(or_(and_(OutboxMessage.state.in_(DUE_STATES), OutboxMessage.next_attempt_at <= now),
-                            and_(OutboxMessage.state == "sending", OutboxMessage.next_attempt_at <= now)))
+                            and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.next_attempt_at <= now)))
                  .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(size))
         if plans is not None:
             query = query.where(plans.clause())
@@ -135,7 +136,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
             gate.stale = True  # history is read again at this claim's first due row
         batch: list[OutgoingMail] = []
         for row in session.scalars(query):
-            if row.state == "sending":  # its process died mid-delivery: that was an attempt
+            if row.state == OutboxState.SENDING:  # its process died mid-delivery: that was an attempt
                 row.attempts += 1
                 if row.attempts >= max_attempts:
                     _fail(row, "delivery interrupted repeatedly (process killed while sending)", stats)
@@ -144,7 +145,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
             recipients = envelope_recipients(row.to or [], row.cc or [])
             if gate is not None and _held(gate, session, row, len(recipients), now, stats):
                 continue
-            row.state = "sending"
+            row.state = OutboxState.SENDING
             row.next_attempt_at = now + lease
             batch.append(OutgoingMail(row.id, row.message_id, row.sender, recipients, row.raw))
     return batch
@@ -158,8 +159,8 @@ def _held(gate: RateGate, session: Session, row: OutboxMessage, recipients: int,
     fits_at = gate.admit(row.sender, recipients, now)
     if fits_at is None:
         return False
-    if row.state == "sending":  # a reclaimed row: back to retry, its attempt already counted
-        row.state = "retry"
+    if row.state == OutboxState.SENDING:  # a reclaimed row: back to retry, its attempt already counted
+        row.state = OutboxState.RETRY
     row.next_attempt_at = fits_at
     stats.held += 1
     return True
@@ -208,7 +209,7 @@ def _record(sessions: sessionmaker[Session], outbox_id: int, delivery: Delivery,
         if row is None:
             return
         if delivery.outcome == "sent":
-            row.state, row.sent_at, row.location = "sent", now, delivery.location
+            row.state, row.sent_at, row.location = OutboxState.SENT, now, delivery.location
             row.refused = dict(delivery.refused)
             row.last_error = None
             stats.sent += 1
@@ -223,7 +224,7 @@ def _record(sessions: sessionmaker[Session], outbox_id: int, delivery: Delivery,
             row.refused = dict(delivery.refused)
             _fail(row, reason, stats)
             return
-        row.state, row.last_error = "retry", delivery.detail
+        row.state, row.last_error = OutboxState.RETRY, delivery.detail
         row.next_attempt_at = now + max(backoff(row.attempts), _retry_after(delivery.detail))
         stats.retried += 1
         log.info("outbox %s: retry %s at %s: %s", outbox_id, row.attempts, row.next_attempt_at.isoformat(),
@@ -231,7 +232,7 @@ def _record(sessions: sessionmaker[Session], outbox_id: int, delivery: Delivery,
 
 
 def _fail(row: OutboxMessage, reason: str, stats: DeliveryStats) -> None:
-    row.state, row.last_error = "failed", reason or "failed"
+    row.state, row.last_error = OutboxState.FAILED, reason or "failed"
     stats.failed += 1
     log.warning("outbox %s: failed: %s", row.id, redact(row.last_error))
 
@@ -249,8 +250,8 @@ def _release(ids: list[int], sessions: sessionmaker[Session], reason: str, stats
     now = clock.now()
     with sessions.begin() as session:
         for row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))):
-            if row.state == "sending":
-                row.state, row.next_attempt_at = "retry", now
+            if row.state == OutboxState.SENDING:
+                row.state, row.next_attempt_at = OutboxState.RETRY, now
                 row.last_error = f"mail service unavailable: {reason}"
                 stats.deferred += 1
 
@@ -259,9 +260,9 @@ def unreported_failures(session: Session, plan_key: str) -> list[OutboxMessage]:
     """Mail the secretary has not yet been told about: failed, or sent with refused recipients."""
     query = (select(OutboxMessage)
              .where(OutboxMessage.plan_key == plan_key, OutboxMessage.reported_at.is_(None),
-                    OutboxMessage.state.in_(("failed", "sent")))
+                    OutboxMessage.state.in_((OutboxState.FAILED, OutboxState.SENT)))
              .order_by(OutboxMessage.id))
-    return [row for row in session.scalars(query) if row.state == "failed" or row.refused]
+    return [row for row in session.scalars(query) if row.state == OutboxState.FAILED or row.refused]
 
 
 def mark_reported(rows: Sequence[OutboxMessage]) -> None:

@@ -27,7 +27,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
+import planwarden
+
+TEMPLATES = planwarden.TEMPLATES / "emails"
 LAYOUTS = {"base"}
 
 #: name -> a function returning a sample context for that template.

@@ -9,6 +9,7 @@ even from two runs at once, is impossible: the second insert fails and rolls bac
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +20,17 @@ from planwarden.mail.compose import Draft, build, new_message_id
 from planwarden.plan.models import OutboxMessage
 
 
+class OutboxState(enum.StrEnum):
+    """An outbox row's state (mail/delivery.py draws the machine). The values are what is
+    stored; being ``str``, a state compares equal to the stored text."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    RETRY = "retry"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 def enqueue(session: Session, draft: Draft, *, kind: str, dedupe_key: str, plan_key: str = "",
             items: list[dict[str, Any]] | None = None, message_id: str | None = None) -> OutboxMessage:
     """Queue one message; returns the row (its ``message_id`` is final)."""
@@ -27,7 +39,7 @@ def enqueue(session: Session, draft: Draft, *, kind: str, dedupe_key: str, plan_
     raw = build(draft, message_id, now.timestamp()).as_bytes()
     row = OutboxMessage(plan_key=plan_key, kind=kind, dedupe_key=dedupe_key, message_id=message_id,
                         sender=draft.sender, to=list(draft.to), cc=list(draft.cc), subject=draft.subject,
-                        raw=raw, items=items or [], state="queued", attempts=0, next_attempt_at=now,
+                        raw=raw, items=items or [], state=OutboxState.QUEUED, attempts=0, next_attempt_at=now,
                         created_at=now, refused={})
     session.add(row)
     session.flush()  # the unique dedupe_key is checked here, inside the caller's transaction

@@ -1,1 +1,1 @@
-"""Running planwarden's scheduled jobs with Prefect: deployments, workers, metrics."""
+"""Operations: the Prefect flows and tasks, deployments, workers and the service that schedules them; runs, status, metrics, the demo."""

@@ -16,11 +16,11 @@ from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import planwarden
 from planwarden.core import clock
 from planwarden.core.config import Config, load_config
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "config" / "examples" / "jtai"
+EXAMPLE = planwarden.EXAMPLES / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
 MARKER = ".planwarden-demo"
 PLAN = "jtai"
@@ -78,35 +78,111 @@ def step_show(ctx: DemoContext) -> None:
 
 
 DEMO_START = dt.date(2022, 12, 14)  # the plan's December 2022 update ("Date of progress updates")
-REMINDER_DAYS = 15  # three weeks of weekdays, Christmas bank holidays included
+REMINDER_DAYS = 15  # three weeks of working days, Christmas bank holidays included
+REPLY_DAY = dt.date(2022, 12, 20)  # owners' replies to the 14 December reminders are in the mailbox
+PACK_DAY = dt.date(2023, 1, 3)  # the December pack goes to the secretary on the first working day after
 
 
 @contextlib.contextmanager
-def on_day(day: dt.date, hour: int = 8) -> Iterator[None]:
-    """Run a step as if it were ``hour`` o'clock on ``day`` in London."""
-    previous = clock.set_clock(clock.FixedClock(clock.at_local(day, "Europe/London", hour)))
+def on_day(day: dt.date, hour: int = 8, minute: int = 0) -> Iterator[None]:
+    """Run a step as if it were ``hour``:``minute`` on ``day`` in London."""
+    at = clock.at_local(day, "Europe/London", hour) + dt.timedelta(minutes=minute)
+    previous = clock.set_clock(clock.FixedClock(at))
     try:
         yield
     finally:
         clock.set_clock(previous)
 
 
-def step_reminders(ctx: DemoContext) -> None:
+def step_weeks(ctx: DemoContext) -> None:
+    """The schedule's days in order, each as the deployed flows run it: read replies, then
+    remind, then packs and invites. So nobody is chased about an action they have already
+    reported done, and every email left in the outbox is one a real owner could receive."""
+    day, working = DEMO_START, 0
+    ctx.results.update(reminder_emails=0, replies=[])
+    while working < REMINDER_DAYS:
+        said = [part for part in (daily(ctx, day) for daily in DAILY) if part]
+        if said:
+            ctx.say(f"  {day:%a %d %b %Y}: " + "; ".join(said))
+        working += day.weekday() < 5
+        day += dt.timedelta(days=1)
+    ctx.results["last_day"] = day - dt.timedelta(days=1)
+    ctx.look_at.append(("every email sent (.eml, open in any mail program)", ctx.config.mail_dir("outbox")))
+
+
+def read_replies(ctx: DemoContext, day: dt.date) -> str:
+    """07:00: the collect flow reads the mailbox and confirms what it recorded."""
+    from planwarden.core.db import session_factory
+    from planwarden.mail.factory import deliver_queued, mailbox_for
+    from planwarden.replies.collect import collect
+
+    if day == REPLY_DAY:
+        _owners_reply(ctx)
+    sessions = session_factory(ctx.config.database_url)
+    with on_day(day, hour=7):
+        report = collect(sessions, ctx.config, mailbox_for(ctx.config))
+        deliver_queued(ctx.config, sessions=sessions)
+    ctx.results["replies"].extend(report.results)  # type: ignore[union-attr]
+    if not report.results:
+        return ""
+    outcomes = ", ".join(f"{r.outcome} ({', '.join(u['ref'] for u in r.updates) or r.reason})"
+                         for r in report.results)
+    return f"{len(report.results)} replies read: {outcomes}"
+
+
+def remind(ctx: DemoContext, day: dt.date) -> str:
+    """08:00: the reminder flow (it delivers what it queues)."""
     from planwarden.reminders.run import run_reminders
 
-    day, runs, mails = DEMO_START, 0, 0
-    while runs < REMINDER_DAYS:
-        with on_day(day):
-            done = run_reminders(ctx.config, plan_key=PLAN, today=day)
-        sent = sum(len(r.messages) for r in done)
-        if sent:
-            ctx.say(f"  {day:%a %d %b}: {sent} reminder emails")
-        mails += sent
-        runs += day.weekday() < 5
-        day += dt.timedelta(days=1)
-    ctx.results["reminder_emails"] = mails
-    ctx.results["last_reminder_day"] = day
-    ctx.look_at.append(("reminders (.eml, open in any mail program)", ctx.config.mail_dir("outbox")))
+    with on_day(day, hour=8):
+        done = run_reminders(ctx.config, plan_key=PLAN, today=day)
+    sent = sum(len(r.messages) for r in done)
+    ctx.results["reminder_emails"] = int(ctx.results["reminder_emails"]) + sent  # type: ignore[call-overload]
+    return f"{sent} reminder email{'s' if sent != 1 else ''}" if sent else ""
+
+
+def board_pack(ctx: DemoContext, day: dt.date) -> str:
+    """09:00 on the pack day: December's pack, built and sent to the secretary."""
+    from planwarden.core.db import session_scope
+    from planwarden.mail.factory import deliver_queued
+    from planwarden.pack import build as pack_build
+    from planwarden.pack import deliver
+
+    if day != PACK_DAY:
+        return ""
+    with on_day(day, hour=9), session_scope(ctx.config.database_url) as session:
+        request = pack_build.request_for(session, ctx.config, PLAN, pack_build.parse_month("2022-12"))
+        built = pack_build.build(session, ctx.config, request)
+        sent = deliver.send(session, ctx.config, built)
+    with on_day(day, hour=9):
+        deliver_queued(ctx.config)
+    pdf, docx = pack_build.export(built, ctx.folder / "pack")
+    counts = built.as_json()["counts"]
+    ctx.look_at.append(("the December 2022 board pack (PDF)", pdf))
+    ctx.look_at.append(("the same pack in Word", docx))
+    return (f"December 2022 pack: {counts['green']} green, {counts['amber']} amber, {counts['red']} red; "
+            f"sent to {', '.join(sent.to)}")
+
+
+def invites(ctx: DemoContext, day: dt.date) -> str:
+    """09:30: the calendar flow invites attendees to what changed (nothing, most days)."""
+    from planwarden.calendar.service import run
+    from planwarden.core.db import session_scope
+    from planwarden.mail.factory import deliver_queued
+
+    out = ctx.folder / "governance.ics"
+    with on_day(day, hour=9, minute=30), session_scope(ctx.config.database_url) as session:
+        result = run(session, ctx.config, send=True, out=out, feed=ctx.folder / "governance-feed.ics")
+    if not result.sent:
+        return ""
+    with on_day(day, hour=9, minute=30):
+        deliver_queued(ctx.config)
+    if ("the governance calendar", out) not in ctx.look_at:
+        ctx.look_at.append(("the governance calendar", out))
+    return f"{len(result.sent)} calendar invitations ({result.events} governance events)"
+
+
+DAILY: list[Callable[[DemoContext, dt.date], str]] = [read_replies, remind, board_pack, invites]
 
 
 REPLY_TEXTS = [  # what owners write back, by the first ref of a reminder they received
@@ -114,6 +190,19 @@ REPLY_TEXTS = [  # what owners write back, by the first ref of a reminder they r
     "19 December.\n\nKind regards",
     "{ref} Amber - the work is drafted and goes to the board in January.\n\nNew date: 28 February 2023",
 ]
+
+
+def _owners_reply(ctx: DemoContext) -> None:
+    """Two owners answer the first reminders they received; a stranger writes in too."""
+    from planwarden.core.db import session_scope
+
+    inbox = ctx.config.mail_dir("inbox")
+    inbox.mkdir(parents=True, exist_ok=True)
+    with session_scope(ctx.config.database_url) as session:
+        for number, ((row, owner, ref), text) in enumerate(zip(_reminders(session, 2), REPLY_TEXTS), start=1):
+            (inbox / f"reply-{number}-{ref}.eml").write_bytes(_reply_eml(row, owner, text.format(ref=ref), number))
+    stranger = _reply_eml(_Stub(), "someone@elsewhere.example", "1.1a Green - all done!", 9)
+    (inbox / "reply-9-stranger.eml").write_bytes(stranger)
 
 
 def _reply_eml(reminder: Any, owner: str, text: str, number: int) -> bytes:
@@ -124,7 +213,7 @@ def _reply_eml(reminder: Any, owner: str, text: str, number: int) -> bytes:
     msg["Subject"] = f"RE: {reminder.subject}"
     msg["Message-ID"] = f"<demo-reply-{number}@example.org>"
     msg["In-Reply-To"] = msg["References"] = reminder.message_id
-    msg["Date"] = "Tue, 20 Dec 2022 10:1{0} +0000".format(number)
+    msg["Date"] = "Mon, 19 Dec 2022 17:1{0} +0000".format(number)
     msg.set_content(f"{text}\n\n-----Original Message-----\nFrom: planwarden\n(the reminder)\n")
     return msg.as_bytes()
 
@@ -139,76 +228,57 @@ def _reminders(session: Any, count: int) -> list[tuple[Any, str, str]]:
     return [(row, row.to[0], row.items[0]["ref"]) for row in rows if row.to and row.items][:count]
 
 
-def step_replies(ctx: DemoContext) -> None:
-    from planwarden.core.db import session_factory, session_scope
-    from planwarden.mail.factory import mailbox_for
-    from planwarden.reminders.run import deliver
-    from planwarden.replies.collect import collect
-
-    inbox = ctx.config.mail_dir("inbox")
-    inbox.mkdir(parents=True, exist_ok=True)
-    with session_scope(ctx.config.database_url) as session:
-        for number, ((row, owner, ref), text) in enumerate(zip(_reminders(session, 2), REPLY_TEXTS), start=1):
-            (inbox / f"reply-{number}-{ref}.eml").write_bytes(_reply_eml(row, owner, text.format(ref=ref), number))
-    stranger = _reply_eml(_Stub(), "someone@elsewhere.example", "1.1a Green - all done!", 9)
-    (inbox / "reply-9-stranger.eml").write_bytes(stranger)
-    sessions = session_factory(ctx.config.database_url)
-    with on_day(dt.date(2022, 12, 20), hour=10):
-        report = collect(sessions, ctx.config, mailbox_for(ctx.config))
-        deliver(sessions, ctx.config)
-    for result in report.results:
-        refs = ", ".join(f"{u['ref']} {u.get('rag') or ''}".strip() for u in result.updates)
-        ctx.say(f"  {result.outcome}: {refs or result.reason}")
-    ctx.results["replies"] = report.counts()
-    ctx.look_at.append(("confirmations and the secretary's notices", ctx.config.mail_dir("outbox")))
-
-
 class _Stub:
     """A reminder the stranger never received: nothing ties their mail to one."""
 
     sender, subject, message_id = "jtai-plan@example.org", "Action plan [planwarden jtai 1.1a]", "<none@x>"
 
 
-def step_pack(ctx: DemoContext) -> None:
+def step_replies(ctx: DemoContext) -> None:
+    results = ctx.results["replies"]
+    for result in results:  # type: ignore[union-attr]
+        refs = ", ".join(f"{u['ref']} {u.get('rag') or ''}".strip() for u in result.updates)
+        ctx.say(f"  {result.outcome}: {refs or result.reason}")
+    ctx.look_at.append(("replies planwarden could not place (kept whole)", ctx.config.mail_dir("inbox") / "quarantine"))
+
+
+def step_totals(ctx: DemoContext) -> None:
     from planwarden.core.db import session_scope
-    from planwarden.mail.factory import deliver_queued
-    from planwarden.pack import build as pack_build
-    from planwarden.pack import deliver
+    from planwarden.plan.queries import actions_json
 
-    with on_day(dt.date(2023, 1, 3), hour=9), session_scope(ctx.config.database_url) as session:
-        request = pack_build.request_for(session, ctx.config, PLAN, pack_build.parse_month("2022-12"))
-        built = pack_build.build(session, ctx.config, request)
-        sent = deliver.send(session, ctx.config, built)
-    with on_day(dt.date(2023, 1, 3), hour=9):
-        deliver_queued(ctx.config)
-    pdf, docx = pack_build.export(built, ctx.folder / "pack")
-    counts = built.as_json()["counts"]
-    ctx.say(f"  December 2022 pack: {counts['green']} green, {counts['amber']} amber, {counts['red']} red; "
-            f"sent to {', '.join(sent.to)}")
-    ctx.look_at.append(("the December 2022 board pack (PDF)", pdf))
-    ctx.look_at.append(("the same pack in Word", docx))
+    with session_scope(ctx.config.database_url) as session:
+        rows = actions_json(session, PLAN)
+    counts = {rag: sum(1 for r in rows if r["rag"] == rag) for rag in ("green", "amber", "red")}
+    ctx.say(f"  {ctx.results['reminder_emails']} reminder emails over {REMINDER_DAYS} working days "
+            f"(to {ctx.results['last_day']:%d %b %Y}); the plan now: {counts['green']} green, "
+            f"{counts['amber']} amber, {counts['red']} red")
 
 
-def step_calendar(ctx: DemoContext) -> None:
-    from planwarden.calendar.service import deliver, run
-    from planwarden.core.db import session_scope
+def step_explore(ctx: DemoContext) -> None:
+    """The exact commands to look around this workspace with the same settings."""
+    import shlex
 
-    out = ctx.folder / "governance.ics"
-    with on_day(DEMO_START), session_scope(ctx.config.database_url) as session:
-        result = run(session, ctx.config, send=True, out=out, feed=ctx.folder / "governance-feed.ics")
-    with on_day(DEMO_START):
-        deliver(ctx.config)
-    ctx.say(f"  {result.events} governance events; {len(result.sent)} invitations sent")
-    ctx.look_at.append(("the governance calendar", out))
+    ctx.say("  Look at:")
+    for what, path in ctx.look_at:
+        ctx.say(f"    {what}: {path}")
+    env = {"PLANWARDEN_CONFIG": os.environ["PLANWARDEN_CONFIG"], "PLANWARDEN_HOME": os.environ["PLANWARDEN_HOME"]}
+    ctx.results["explore_env"] = env
+    ctx.say("  Then, in a shell (the demo's settings, then any command; --json for scripts):")
+    ctx.say("    export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()))
+    for command in EXPLORE:
+        ctx.say(f"    {command}")
 
+
+EXPLORE = ["planwarden actions --plan jtai", "planwarden status", "planwarden outbox", "planwarden quarantine",
+           "planwarden requests", "planwarden remind --today 2023-01-09 --dry-run"]
 
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Import the JTAI plan (seed 000)", step_import),
     ("Show the plan", step_show),
-    ("Daily reminders over three weeks of working days", step_reminders),
-    ("Owners reply by email; replies are collected and confirmed", step_replies),
-    ("The December 2022 board pack, built and sent to the secretary", step_pack),
-    ("Governance calendar invites", step_calendar),
+    ("Three weeks, day by day: read replies, then remind, then packs and invites", step_weeks),
+    ("What the owners' replies did (each confirmed to its sender)", step_replies),
+    ("Where the plan stands", step_totals),
+    ("Explore the workspace (the same settings as the demo)", step_explore),
 ]
 
 
@@ -221,7 +291,4 @@ def run_demo(folder: Path, say: Callable[[str], None] = print) -> DemoContext:
     for number, (title, step) in enumerate(STEPS, start=1):
         say(f"[{number}/{len(STEPS)}] {title}")
         step(ctx)
-    say("\nLook at:")
-    for what, path in ctx.look_at:
-        say(f"  {what}: {path}")
     return ctx

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from planwarden.core import clock
 from planwarden.core.config import Config
 from planwarden.plan.directory import Directory
+from planwarden.mail import keys
 from planwarden.mail.compose import Attachment, Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.pack.build import BuiltPack
@@ -52,7 +53,7 @@ def recipients(config: Config, plan_key: str) -> list[str]:
 def dedupe_key(built: BuiltPack, occurrence_key: str | None = None) -> str:
     """One pack email per plan and meeting occurrence (or per on-demand content)."""
     s = built.snapshot
-    return f"pack:{s.plan_key}:{occurrence_key}" if occurrence_key else f"pack:{s.plan_key}:{s.as_of}:{s.sha256[:16]}"
+    return keys.pack(s.plan_key, occurrence_key, s.as_of, s.sha256)
 
 
 def send(session: Session, config: Config, built: BuiltPack, occurrence_key: str | None = None) -> Sent:

@@ -68,9 +68,3 @@ def _next_meeting(config: Config, plan_cfg: PlanConfig, due: schedule.DuePack) -
              if o.meeting.id == occ.meeting.id]
     return later[0].day if later else None
 
-
-def deliver_queued(config: Config, batch_size: int = 200) -> Any:
-    """Hand queued mail to the configured transport (the same step the reminders use)."""
-    from planwarden.mail.factory import deliver_queued as deliver_all
-
-    return deliver_all(config, batch_size=batch_size)

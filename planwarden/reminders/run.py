@@ -16,7 +16,6 @@ The same code path serves `planwarden remind` and the Prefect flow:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -31,8 +30,10 @@ from planwarden.core import clock
 from planwarden.core.config import Config, PlanConfig
 from planwarden.plan.directory import Directory
 from planwarden.mail.emails import render
+from planwarden.mail import keys
 from planwarden.mail.compose import Draft, new_message_id
 from planwarden.mail.delivery import unreported_failures
+from planwarden.mail.outbox import OutboxState
 from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.reminders.digest import (ActionInfo, Digest, Failure, LastUpdate, PersonState, Recipient, Router,
                                          build_digests, digest_context, valid_email)
@@ -164,7 +165,7 @@ def secretary_for(config: Config, plan_cfg: PlanConfig, directory: Directory) ->
 def _failure(row: OutboxMessage) -> Failure:
     reason = row.last_error or ""
     if row.refused:
-        reason = "; ".join([*([reason] if reason and row.state == "failed" else []),
+        reason = "; ".join([*([reason] if reason and row.state == OutboxState.FAILED else []),
                             *(f"refused {addr}: {why}" for addr, why in sorted(row.refused.items()))])
     return Failure(row.id, list(row.to or []), row.subject, reason or row.state)
 
@@ -210,11 +211,9 @@ def _outgoing(config: Config, plan_cfg: PlanConfig, digest: Digest, plan: dict[s
                   cc=[c.email for c in digest.cc], subject=email.subject, text=email.text, html=email.html,
                   reply_to=plan_cfg.mailbox or mail.from_address)
     items = [{"ref": i.action.ref, "action_id": i.action.action_id, "kind": i.reminder.kind} for i in digest.items]
-    content = ";".join([*sorted(f"{i['action_id']}:{i['kind']}" for i in items),
-                        *(f"f{f.outbox_id}" for f in digest.failures)])
-    fingerprint = hashlib.sha256(content.encode()).hexdigest()[:12]
-    dedupe = f"reminder:{plan_cfg.key}:{digest.recipient.key}:{today.isoformat()}:{fingerprint}"
-    return Outgoing(digest, draft, new_message_id(mail.from_address), dedupe[:255], items)
+    content = [*sorted(f"{i['action_id']}:{i['kind']}" for i in items), *(f"f{f.outbox_id}" for f in digest.failures)]
+    dedupe = keys.reminder(plan_cfg.key, digest.recipient.key, today, content)
+    return Outgoing(digest, draft, new_message_id(mail.from_address), dedupe, items)
 
 
 def _mail(config: Config, plan_cfg: PlanConfig) -> Any:
@@ -282,14 +281,6 @@ def remind_plan(sessions: sessionmaker[Session], config: Config, plan_cfg: PlanC
 # --------------------------------------------------------------------------- delivering
 
 
-def deliver(sessions: sessionmaker[Session], config: Config, *, batch_size: int = 200,
-            transport: Any | None = None) -> Any:
-    """Hand every queued message to the transport (the separate delivery step)."""
-    from planwarden.mail.factory import deliver_queued
-
-    return deliver_queued(config, batch_size=batch_size, transport=transport, sessions=sessions)
-
-
 def attach_locations(sessions: sessionmaker[Session], runs: Iterable[PlanRun]) -> None:
     """The .eml path (outbox transport) of every message these runs queued."""
     by_id = {m.outbox_id: m for run in runs for m in run.messages if m.outbox_id is not None}
@@ -329,7 +320,9 @@ def run_reminders(config: Config, *, plan_key: str | None = None, today: dt.date
             on_plan(run)
         runs.append(run)
     if deliver_mail and not dry_run and any(r.messages for r in runs):
-        deliver(sessions, config)
+        from planwarden.mail.factory import deliver_queued
+
+        deliver_queued(config, sessions=sessions)
         attach_locations(sessions, runs)
     return runs
 

@@ -9,13 +9,13 @@ a crash at any point leaves either everything or nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from planwarden.plan.dates import MONTHS, find_dates
+from planwarden.mail import keys
 from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.mail.tags import subject_tag
@@ -30,7 +30,7 @@ _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|b
 
 
 def _key(prefix: str, message_id: str) -> str:
-    return f"{prefix}:{hashlib.sha256(message_id.encode('utf-8', 'replace')).hexdigest()[:48]}"
+    return keys.reply(prefix, message_id)
 
 
 # --------------------------------------------------------------------------- apply

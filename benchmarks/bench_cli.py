@@ -1,0 +1,89 @@
+"""Benchmark: how fast the command line starts (targets: `--help` <= 0.2 s, commands that
+run no flow <= 0.3 s; `actions --json` on the 77 actions of seed 000 fast).
+
+    .venv/bin/python -m benchmarks.bench_cli [--runs N]
+
+Each figure is the median of N fresh processes (what a person or a script pays per call),
+after one warm-up run that migrates the database. Wall time depends on what else the
+machine is doing, so the CPU time of the process (user + system) and the load average
+are printed beside it: on a loaded machine compare the CPU column with the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "config" / "examples" / "jtai"
+SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
+SCRIPT = Path(sys.executable).parent / "planwarden"  # the installed entry point, as people run it
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "planwarden.cli"]
+CASES: list[tuple[str, list[str], float]] = [
+    ("planwarden --help", ["--help"], 0.2),
+    ("planwarden actions --help", ["actions", "--help"], 0.2),
+    ("planwarden status --json", ["status", "--json"], 0.3),
+    ("planwarden requests --json", ["requests", "--json"], 0.3),
+    ("planwarden actions --json (77 actions)", ["actions", "--json"], 0.3),
+    ("planwarden actions (77 actions, table)", ["actions"], 0.3),
+]
+
+
+def planwarden(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one `planwarden ARGS` in a fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out = subprocess.run([*COMMAND, *args], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        raise SystemExit(f"planwarden {' '.join(args)} failed: {out.stderr.strip()}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def measure(runs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "PLANWARDEN_CONFIG": str(EXAMPLE / "planwarden.toml"),
+               "PLANWARDEN_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite'}",
+               "PLANWARDEN_HOME": tmp}
+        planwarden(["import", str(SEED), "--plan", "jtai", "--json"], env)  # migrates, then imports
+        results = []
+        for label, args, target in CASES:
+            samples = [planwarden(args, env) for _ in range(runs)]
+            wall = statistics.median(s[0] for s in samples)
+            cpu = statistics.median(s[1] for s in samples)
+            results.append({"what": label, "target_s": target, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+                            "met": cpu <= target})
+    return {"runs": runs, "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
+            "results": results}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per command (median reported)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report = measure(args.runs)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"median of {report['runs']} runs; load average {report['load_average']} on {report['cpus']} CPUs")
+    print(f"{'command':<42} {'target':>7} {'wall':>7} {'cpu':>7}")
+    for r in report["results"]:
+        print(f"{r['what']:<42} {r['target_s']:>6.2f}s {r['wall_s']:>6.3f}s {r['cpu_s']:>6.3f}s"
+              f"  {'met' if r['met'] else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

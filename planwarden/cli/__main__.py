@@ -1,0 +1,7 @@
+"""python -m planwarden.cli"""
+
+import sys
+
+from planwarden.cli import main
+
+sys.exit(main())

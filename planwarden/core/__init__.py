@@ -1,0 +1,1 @@
+"""Core machinery every layer may use: clock, config, database, log, text matching."""
