@@ -13,7 +13,7 @@ import pytest
 
 from planwarden.cli import COMMANDS, build_app, main
 
-NO_DATA = {"config-reference", "demo"}  # print Markdown / a story, not data
+NO_DATA = {"config-reference", "demo", "web", "directory"}  # Markdown, a story, a server, a group (its suggest has --json)
 
 
 def _commands() -> dict[str, object]:

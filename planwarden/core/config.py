@@ -270,7 +270,7 @@ class EwsSettings(_Limited):
     def _version(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        from planwarden.mail.ews_version import parse_version  # no import of exchangelib
+        from planwarden.core.ews_version import parse_version  # no import of exchangelib
 
         parse_version(v)  # raises ValueError naming the accepted forms
         return v

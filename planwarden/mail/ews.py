@@ -34,7 +34,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden.core.config import EwsSettings
-from planwarden.mail.ews_version import exchangelib_version
+from planwarden.core.ews_version import exchangelib_version
 from planwarden.mail.transport import (Delivery, Incoming, MailboxUnavailable, OutgoingMail,
                                        TransportUnavailable)
 

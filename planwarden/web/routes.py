@@ -23,18 +23,16 @@ from planwarden.plan.queries import actions_json
 from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
 from planwarden.web import accounts, audit, views
-from planwarden.web.app import (READ, WRITE, Ctx, Forbidden, NotFound, back, download, page, user_by_email)
+from planwarden.web.context import (READ, WRITE, Ctx, Forbidden, NotFound, back, download, page,
+                                    user_by_email)
+from planwarden.web.login import login_error as _login_error
+from planwarden.web.login import set_cookie as _set_cookie
 from planwarden.web.security import COOKIE, csrf_ok, new_session
 
 
 def register(app: FastAPI) -> None:
     for fn in (_auth, _plans, _actions, _quarantine, _requests, _packs, _people, _outbox, _calendar, _audit):
         fn(app)
-
-
-def _set_cookie(request: Request, response: Response, data: dict[str, Any]) -> None:
-    response.set_cookie(COOKIE, request.app.state.cookies.write(data), max_age=request.app.state.cookies.max_age_s,
-                        httponly=True, samesite="lax", secure=request.app.state.https, path="/")
 
 
 def _safe_next(target: str | None) -> str:
@@ -93,15 +91,6 @@ def _authenticate(request: Request, email: str, password: str) -> Any:
         return user
     finally:
         s.close()
-
-
-def _login_error(request: Request, data: dict[str, Any], nxt: str, message: str, status: int) -> Response:
-    data = data if data.get("csrf") else new_session(None)
-    response = request.app.state.templates.TemplateResponse(
-        request, "login.html", {"user": None, "csrf": data["csrf"], "next": nxt, "error": message,
-                                "sso": request.app.state.sso}, status_code=status)
-    _set_cookie(request, response, data)
-    return response
 
 
 # ---------------------------------------------------------------- dashboard and plan

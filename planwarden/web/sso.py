@@ -56,7 +56,8 @@ def register(app: FastAPI, settings: SsoSettings, secret: str, https: bool) -> N
         from authlib.integrations.base_client.errors import OAuthError
         from fastapi.concurrency import run_in_threadpool
 
-        from planwarden.web.routes import _login_error, _set_cookie
+        from planwarden.web.login import login_error as _login_error
+        from planwarden.web.login import set_cookie as _set_cookie
         from planwarden.web.security import new_session
 
         try:
