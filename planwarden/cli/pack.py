@@ -1,4 +1,4 @@
-"""planwarden pack [--plan KEY] [--month YYYY-MM | --as-of YYYY-MM-DD] [--out DIR] [--send] [--json]
+"""planwarden pack [--plan KEY] [--month YYYY-MM | --as-of YYYY-MM-DD] [--out DIR] [--send] [--public] [--json]
 
 --month M builds the pack as of the last day of M (as of today for the current
 month); --as-of D as of the end of day D; neither: as of today. The pack is stored
@@ -23,6 +23,8 @@ def register(sub: Any) -> None:
     when.add_argument("--as-of", dest="as_of", default=None, metavar="YYYY-MM-DD", help="as of the end of this day")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="also copy the PDF and DOCX here")
     p.add_argument("--send", action="store_true", help="email it to the secretary and the pack recipients")
+    p.add_argument("--public", action="store_true",
+                   help="the version for publication: no names of people chased, no update authors, no annex")
     add_json(p)
 
 
@@ -57,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         with session_scope(config.database_url) as session:
             request = pack_build.request_for(session, config, plan_key, as_of)
-            built = pack_build.build(session, config, request)
+            built = pack_build.build(session, config, request, public=args.public)
             sent = deliver.send(session, config, built) if args.send else None
             result = built.as_json()
     except PackError as exc:

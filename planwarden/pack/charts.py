@@ -16,10 +16,10 @@ import datetime as dt
 
 from planwarden.pack.compute import Counts, SectionBlock
 
-COLOURS = {"red": "#c0392b", "amber": "#f0a202", "green": "#2e8540", "none": "#9e9e9e"}
-HATCH = {"red": "", "amber": "", "green": "", "none": ""}
-LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not rated"}
-ORDER = ("red", "amber", "green", "none")
+COLOURS = {"red": "#c0392b", "amber": "#f0a202", "green": "#2e8540", "blue": "#1d5fa8", "none": "#9e9e9e"}
+HATCH = {"red": "", "amber": "", "green": "", "blue": "", "none": ""}
+LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue", "none": "Not rated"}
+ORDER = ("red", "amber", "green", "blue", "none")
 _LOCK = threading.Lock()  # pyplot's state is global: one chart at a time
 FONT = ["Noto Sans", "DejaVu Sans"]
 
@@ -54,9 +54,9 @@ def _stacked(ax: object, labels: Sequence[str], counts: Sequence[Counts], horizo
 
 def section_chart(sections: Sequence[SectionBlock], fmt: str) -> bytes:
     """Horizontal stacked bars: one bar per section, counts by RAG."""
-    labels = [_short(s.label) for s in sections] or ["(no sections)"]
+    labels = [_wrap(s.label) for s in sections] or ["(no sections)"]
     counts = [s.counts for s in sections] or [Counts()]
-    height = 1.2 + 0.42 * len(labels)
+    height = 1.2 + sum(0.42 + 0.16 * label.count("\n") for label in labels)
     return _draw(lambda ax: _section_axes(ax, labels, counts), (7.2, height), fmt, horizontal=True)
 
 
@@ -106,5 +106,11 @@ def _draw(fill: object, size: tuple[float, float], fmt: str, horizontal: bool = 
             plt.close(fig)
 
 
-def _short(label: str, width: int = 48) -> str:
-    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+def _wrap(label: str, width: int = 40) -> str:
+    """Section names in full, on up to three lines (a cut label reads as nonsense)."""
+    import textwrap
+
+    lines = textwrap.wrap(label, width) or [""]
+    if len(lines) > 3:
+        lines = lines[:2] + [textwrap.shorten(" ".join(lines[2:]), width, placeholder=" …")]
+    return "\n".join(lines)
