@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -92,17 +92,19 @@ def prepare(session: Session, config: Config, request: PackRequest, public: bool
 def render(data: PackData) -> tuple[bytes, bytes]:
     """Both documents (tagged PDF by Typst, DOCX); slow, so done outside any transaction.
 
-    A big plan's Word document is written in a worker process while Typst lays out
-    the PDF (Typst releases the GIL and uses its own threads).
+    The charts are drawn once for both. Typst lays out the PDF in a thread while this
+    one writes the Word document: Typst releases the GIL (and uses its own threads), so
+    the two run side by side without the cost of a worker process.
     """
     from planwarden.pack.document import board_pack
-    from planwarden.pack.typeset import chart_svgs, typeset
+    from planwarden.pack.typeset import chart_svgs, drawn, typeset
     from planwarden.pack.word import render_docx
 
-    with _pool(2 if data.counts.total >= PARALLEL_FROM else 1) as pool:
-        docx = pool.submit(render_docx, data)
-        pdf = typeset(board_pack(data), chart_svgs(data))
-        return pdf, docx.result()
+    figures = drawn(data)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="typst") as pool:
+        pdf = pool.submit(typeset, board_pack(data), chart_svgs(figures))
+        docx = render_docx(data, {name: f["png"] for name, f in figures.items()})
+        return pdf.result(), docx
 
 
 def render_annex(data: PackData) -> bytes:
@@ -113,7 +115,6 @@ def render_annex(data: PackData) -> bytes:
     return typeset(secretary_annex(data))
 
 
-PARALLEL_FROM = 300  # actions: below this, starting a worker process costs more than it saves
 
 
 def _pool(ways: int) -> Executor:

@@ -26,10 +26,15 @@ class TypesetError(RuntimeError):
     """Typst refused the document (a template mistake, never the user's data)."""
 
 
-def chart_svgs(pack: PackData) -> dict[str, str]:
+def drawn(pack: PackData) -> dict[str, dict[str, bytes]]:
+    """Each chart drawn once, as SVG (the PDF) and PNG (Word): {"section": {"svg": ..., "png": ...}, ...}."""
+    return {"section": charts.section_charts(pack.sections, ("svg", "png")),
+            "trend": charts.trend_charts(pack.trend, ("svg", "png"))}
+
+
+def chart_svgs(figures: dict[str, dict[str, bytes]]) -> dict[str, str]:
     """The charts as SVG text for Typst's sys.inputs (strings only)."""
-    return {"chart-section": charts.section_chart(pack.sections, "svg").decode("utf-8"),
-            "chart-trend": charts.trend_chart(pack.trend, "svg").decode("utf-8")}
+    return {f"chart-{name}": formats["svg"].decode("utf-8") for name, formats in figures.items()}
 
 
 def payload(doc: Document) -> str:

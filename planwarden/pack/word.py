@@ -16,14 +16,14 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape
 
 from docx import Document as new_document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
-from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from planwarden.pack import charts
@@ -40,11 +40,12 @@ TEXT_WIDTH_MM = 178.0  # A4 less 16 mm margins: every table is scaled to this
 LANG = "en-GB"
 
 
-def render_docx(pack: PackData, doc: Document | None = None) -> bytes:
-    """The board pack (or another document of the pack, e.g. the annex), byte-identical for the same pack."""
-    doc = doc or board_pack(pack)
-    pictures = {"section": lambda: charts.section_chart(pack.sections, "png"),
-                "trend": lambda: charts.trend_chart(pack.trend, "png")}
+def render_docx(pack: PackData, pngs: dict[str, bytes] | None = None) -> bytes:
+    """The board pack, byte-identical for the same pack. ``pngs``: the charts, when
+    already drawn (by name: "section", "trend")."""
+    doc = board_pack(pack)
+    pictures = pngs or {"section": charts.section_chart(pack.sections, "png"),
+                        "trend": charts.trend_chart(pack.trend, "png")}
     word = new_document()
     _page_setup(word, doc)
     _cover(word, doc)
@@ -192,12 +193,10 @@ def _cover(word: Doc, doc: Document) -> None:
     _para(word, c["as_of"], bold=True, size=12)
     if c["tiles"]:
         tiles = [*c["tiles"], {"rag": "band", "word": "Actions", "n": c["total"]}]
-        table = _grid(word, [[f"{t['n']} {t['word']}" for t in tiles]], [28.0] * len(tiles), header=False)
-        for cell, tile in zip(table.rows[0].cells, tiles):
-            _shade(cell, tile["rag"], bold=True)
-        _para(word, "")
-    if c["facts"]:
-        _grid(word, c["facts"], [80.0, 20.0], header=False)
+        _append(word, _tbl([[XCell(((str(t["n"]), True, 18.0), (t["word"], True, 0)), t["rag"]) for t in tiles]],
+                           [28.0] * len(tiles), header_rows=0))
+    for label, n in c["facts"]:
+        _para(word, f"{label}: {n}", size=10.5)
     if c["note"]:
         _para(word, c["note"], size=8)
 
@@ -232,7 +231,7 @@ def _toc_entry(word: Doc, text: str, key: str, depth: int) -> None:
 # --------------------------------------------------------------------------- blocks
 
 
-def _block(word: Doc, b: Block, doc: Document, pictures: dict[str, Any]) -> None:
+def _block(word: Doc, b: Block, doc: Document, pictures: dict[str, bytes]) -> None:
     kind = b["kind"]
     if kind == "heading":
         _heading(word, b["level"], b["text"], b.get("id", ""))
@@ -245,13 +244,12 @@ def _block(word: Doc, b: Block, doc: Document, pictures: dict[str, Any]) -> None
     elif kind == "table":
         _data_table(word, b)
     elif kind == "findings":
-        table = _grid(word, b["rows"], b["widths"], header=False)
-        for row in table.rows:
-            _shade(row.cells[0], "band", bold=True)
+        _append(word, _tbl([[XCell.of(label, "band", bold=True), XCell.of(text)] for label, text in b["rows"]],
+                           b["widths"], header_rows=0))
     elif kind == "actions":
         _actions(word, b)
     elif kind == "figure":
-        _figure(word, pictures[b["chart"]](), doc.charts[b["chart"]], b["caption"], b["width"])
+        _figure(word, pictures[b["chart"]], doc.charts[b["chart"]], b["caption"], b["width"])
 
 
 def _figure(word: Doc, png: bytes, alt: str, caption: str, width: float) -> None:
@@ -262,105 +260,105 @@ def _figure(word: Doc, png: bytes, alt: str, caption: str, width: float) -> None
     _para(word, caption, size=8.5, style="Caption")
 
 
-def _text(cell: Any) -> str:
-    return cell["text"] if isinstance(cell, dict) else str(cell)
+# --------------------------------------------------------------------------- tables, written as XML
+# python-docx's table API re-reads the whole grid on every cell access (a 2,000-action
+# plan took minutes); the tables are written as WordprocessingML directly instead.
 
 
-def _data_table(word: Doc, b: Block) -> None:
-    rows = [b["header"], *b["rows"], *([b["foot"]] if b.get("foot") else [])]
-    table = _grid(word, [[_text(c) for c in r] for r in rows], b["widths"], header=True)
-    for cell, rag in zip(table.rows[0].cells, b.get("header_rags") or []):
-        if rag:
-            _shade(cell, rag, bold=True)
-    for row, values in zip(table.rows[1:], rows[1:]):
-        for cell, value in zip(row.cells, values):
-            if isinstance(value, dict) and "rag" in value:
-                _shade(cell, value["rag"], bold=True)
-    if b.get("foot"):
-        for cell in table.rows[-1].cells:
-            _shade(cell, "band", bold=True)
+@dataclass(frozen=True)
+class XCell:
+    """One cell: paragraphs of (text, bold, size in points or 0), an optional fill, a span."""
+
+    paras: tuple[tuple[str, bool, float], ...]
+    fill: str = ""
+    span: int = 1
+
+    @staticmethod
+    def of(value: Any, fill: str = "", bold: bool = False) -> XCell:
+        if isinstance(value, dict) and "rag" in value:
+            return XCell(((value["text"], True, 0),), value["rag"])
+        lines = [line.strip() for line in str(value).split("\n")] or [""]
+        return XCell(tuple((line, bold, 0) for line in lines), fill)
 
 
-def _actions(word: Doc, b: Block) -> None:
-    """One table per area: heads repeat on each page; an action's row stays whole, its
-    progress in a merged row under it."""
-    rows: list[list[str]] = [b["header"]]
-    for r in b["rows"]:
-        rows.append([r["ref"], r["text"], r["owner"], r["due"], r["rag"]["text"], r["travel"]])
-        rows.append([""] * len(b["header"]))
-    table = _grid(word, rows, b["widths"], header=True)
-    for i, r in enumerate(b["rows"]):
-        main, progress = table.rows[1 + 2 * i], table.rows[2 + 2 * i]
-        _no_split(main)
-        _shade(main.cells[4], r["rag"]["rag"], bold=True)
-        merged = progress.cells[0].merge(progress.cells[-1])
-        merged.paragraphs[0].add_run(xml_safe(r["progress"])).font.bold = True
-        for u in r["updates"]:
-            meta = merged.add_paragraph().add_run(xml_safe(u["meta"]))
-            meta.font.bold, meta.font.size = True, Pt(8)
-            for line in (u["text"] or "").split("\n"):
-                if line.strip():
-                    merged.add_paragraph(xml_safe(line.strip()))
+def _run(text: str, bold: bool, size: float, ink: str) -> str:
+    props = ("<w:b/>" if bold else "") + (f'<w:color w:val="{ink}"/>' if ink else "") + (
+        f'<w:sz w:val="{round(size * 2)}"/>' if size else "")
+    return (f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}"
+            f'<w:t xml:space="preserve">{escape(xml_safe(text))}</w:t></w:r>')
 
 
-def _grid(word: Doc, rows: Sequence[Sequence[str]], widths: Sequence[float], header: bool) -> Table:
+def _cell_xml(cell: XCell, width: int) -> str:
+    ink = INK.get(cell.fill, "") if cell.fill else ""
+    shade = f'<w:shd w:val="clear" w:color="auto" w:fill="{FILL[cell.fill]}"/>' if cell.fill else ""
+    span = f'<w:gridSpan w:val="{cell.span}"/>' if cell.span > 1 else ""
+    paras = "".join(f'<w:p><w:pPr><w:spacing w:before="0" w:after="40"/></w:pPr>{_run(t, b, z, ink)}</w:p>'
+                    for t, b, z in cell.paras) or "<w:p/>"
+    return f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{span}{shade}</w:tcPr>{paras}</w:tc>'
+
+
+def _tbl(rows: Sequence[Sequence[XCell]], widths: Sequence[float], header_rows: int = 1,
+         keep: Sequence[int] = ()) -> str:
     """A fixed-layout table whose grid columns and cells have the same widths (scaled to
-    the text width), so Word and LibreOffice give each column the room it asks for."""
+    the text width), so Word and LibreOffice give each column the room it asks for.
+    The first ``header_rows`` repeat on every page; rows in ``keep`` never split."""
     scale = TEXT_WIDTH_MM / sum(widths) if sum(widths) > TEXT_WIDTH_MM else 1.0
-    mm = [w * scale for w in widths]
-    table = word.add_table(rows=len(rows), cols=len(widths))
-    table.style, table.alignment, table.autofit = "Table Grid", WD_TABLE_ALIGNMENT.CENTER, False
-    tbl = table._tbl
-    for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), mm):
-        col.set(qn("w:w"), str(_twips(width)))
-    pr = tbl.tblPr
-    tbl_w = pr.find(qn("w:tblW"))
-    if tbl_w is None:
-        tbl_w = OxmlElement("w:tblW")
-        pr.append(tbl_w)
-    tbl_w.set(qn("w:w"), str(sum(_twips(w) for w in mm)))
-    tbl_w.set(qn("w:type"), "dxa")
-    for row, values in zip(table.rows, rows):
-        for cell, value, width in zip(row.cells, values, mm):
-            cell.width = Mm(width)
-            _fill_cell(cell, value)
-    if header and table.rows:
-        _repeat_header(table.rows[0])
-        for cell in table.rows[0].cells:
-            _shade(cell, "head", bold=True)
-    return table
+    twips = [_twips(w * scale) for w in widths]
+    out = [f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="TableGrid"/>'
+           f'<w:tblW w:w="{sum(twips)}" w:type="dxa"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+           f'<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="1" w:lastColumn="0" '
+           f'w:noHBand="0" w:noVBand="1"/></w:tblPr><w:tblGrid>']
+    out += [f'<w:gridCol w:w="{w}"/>' for w in twips]
+    out.append("</w:tblGrid>")
+    keep_rows = set(keep)
+    for i, row in enumerate(rows):
+        props = ('<w:cantSplit/>' if i in keep_rows or i < header_rows else "") + (
+            "<w:tblHeader/>" if i < header_rows else "")
+        out.append(f"<w:tr>{f'<w:trPr>{props}</w:trPr>' if props else ''}")
+        column = 0
+        for cell in row:
+            out.append(_cell_xml(cell, sum(twips[column:column + cell.span])))
+            column += cell.span
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def _append(word: Doc, xml: str) -> None:
+    """Put a table in the body, before the final section properties, then a spacer paragraph."""
+    body = word.element.body
+    body.sectPr.addprevious(parse_xml(xml))
+    word.add_paragraph()
 
 
 def _twips(mm: float) -> int:
     return round(mm * 1440 / 25.4)
 
 
-def _fill_cell(cell: _Cell, value: str) -> None:
-    lines = [line for line in xml_safe(str(value)).split("\n")] or [""]
-    cell.paragraphs[0].add_run(lines[0])
-    for line in lines[1:]:
-        cell.add_paragraph(line)
+def _head(header: Sequence[str], rags: Sequence[str] = ()) -> list[XCell]:
+    rags = list(rags) + [""] * (len(header) - len(rags))
+    return [XCell(((h, True, 0),), rag or "head") for h, rag in zip(header, rags)]
 
 
-def _repeat_header(row: Any) -> None:
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(el)
+def _data_table(word: Doc, b: Block) -> None:
+    rows = [_head(b["header"], b.get("header_rags") or ()), *([XCell.of(c) for c in r] for r in b["rows"])]
+    if b.get("foot"):
+        rows.append([XCell.of(c.get("text") if isinstance(c, dict) else c, "band", bold=True) for c in b["foot"]])
+    _append(word, _tbl(rows, b["widths"]))
 
 
-def _no_split(row: Any) -> None:
-    el = OxmlElement("w:cantSplit")
-    el.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(el)
-
-
-def _shade(cell: _Cell, key: str, bold: bool = False) -> None:
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), FILL[key])
-    cell._tc.get_or_add_tcPr().append(shd)
-    for p in cell.paragraphs:
-        for r in p.runs:
-            r.font.color.rgb = RGBColor.from_string(INK[key])
-            r.font.bold = bold or r.font.bold
+def _actions(word: Doc, b: Block) -> None:
+    """One table per area: heads repeat on each page; an action's row stays whole, its
+    progress in a row spanning the table under it."""
+    rows: list[list[XCell]] = [_head(b["header"])]
+    keep = []
+    for r in b["rows"]:
+        keep.append(len(rows))
+        rows.append([XCell.of(r["ref"], "band", bold=True), XCell.of(r["text"], "band"), XCell.of(r["owner"], "band"),
+                     XCell.of(r["due"], "band"), XCell.of(r["rag"]), XCell.of(r["travel"], "band")])
+        paras = [(r["progress"], True, 0.0)]
+        for u in r["updates"]:
+            paras.append((u["meta"], True, 8.0))
+            paras += [(line.strip(), False, 0.0) for line in (u["text"] or "").split("\n") if line.strip()]
+        rows.append([XCell(tuple(paras), span=len(b["header"]))])
+    _append(word, _tbl(rows, b["widths"], keep=keep))
