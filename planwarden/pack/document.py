@@ -29,6 +29,7 @@ RAG_MEANING = (("blue", "Complete, and the change embedded (BRAG plans)"),
                ("none", "No rating recorded"))
 TRAVEL = {"better": "▲ better", "worse": "▼ worse", "same": "= same", "new": "new"}
 UPDATE_CUT = 1200  # characters of one update shown in the full plan; the history keeps it all
+LONG_LIST = 40  # a longer list of updates is summarised per section (each is in the full plan)
 ACTION_WIDTHS = (14, 78, 34, 22, 16, 14)
 
 
@@ -183,10 +184,10 @@ def summary(pack: PackData) -> Chapter:
     return Chapter("summary", "Executive summary", blocks)
 
 
-def latest_words(f: Flagged) -> str:
+def latest_words(f: Flagged, width: int = 320) -> str:
     """The owner's latest update, dated: what the board reads next to an exception."""
     u = f.update or f.action.last_update
-    return f"{short_date(u.date)}: {cut(u.text, 320)}" if u else "No update recorded."
+    return f"{short_date(u.date)}: {cut(u.text, width)}" if u else "No update recorded."
 
 
 def flagged_table(items: Sequence[Flagged], note: str, empty_text: str, words: bool = False) -> Block:
@@ -198,8 +199,10 @@ def flagged_table(items: Sequence[Flagged], note: str, empty_text: str, words: b
         widths[1] += 40
     if not note:
         widths[1] += 22
-    rows = [[f.action.ref, cut(f.action.text, 260), f.action.owner_text, short_date(f.action.due), rag_cell(f.action.rag)]
-            + ([f.note] if note else []) + ([latest_words(f)] if words else []) for f in items]
+    width = 320 if len(items) <= LONG_LIST else 140  # a long list: the words' opening, the rest in the plan
+    rows = [[f.action.ref, cut(f.action.text, 260 if len(items) <= LONG_LIST else 160), f.action.owner_text,
+             short_date(f.action.due), rag_cell(f.action.rag)]
+            + ([f.note] if note else []) + ([latest_words(f, width)] if words else []) for f in items]
     return table(head, rows, widths)
 
 
@@ -237,13 +240,30 @@ def changes(pack: PackData) -> Chapter:
     if ch.new_actions:
         blocks += [heading(2, "New actions"), flagged_table(ch.new_actions, "", "")]
     blocks.append(heading(2, "New progress updates"))
-    if ch.new_updates:
+    if len(ch.new_updates) > LONG_LIST:
+        blocks += [para(f"{len(ch.new_updates)} new progress updates, by section; each is in the full plan "
+                        "under its action.", "lead"), updates_by_section(pack)]
+    elif ch.new_updates:
         blocks.append(table(["Ref", "Date", "RAG given", "Update"],
                             [[f.action.ref, short_date(f.update.date), rag_cell(f.update.rag), cut(f.update.text, 600)]
                              for f in ch.new_updates if f.update], [12, 20, 18, 128]))
     else:
         blocks.append(empty("No new progress updates."))
     return Chapter("changes", "Changes since the previous pack", blocks)
+
+
+def updates_by_section(pack: PackData) -> Block:
+    """A long list of new updates as one row per section: how many, on which actions."""
+    refs = {f.action.action_id: f.action.ref for f in pack.changes.new_updates}
+    counts = {f.action.action_id: 0 for f in pack.changes.new_updates}
+    for f in pack.changes.new_updates:
+        counts[f.action.action_id] += 1
+    rows = []
+    for s in pack.sections:
+        mine = [a.action_id for a in s.actions if a.action_id in refs]
+        if mine:
+            rows.append([s.label, str(sum(counts[i] for i in mine)), ", ".join(refs[i] for i in mine)])
+    return table(["Section", "Updates", "Actions updated"], rows, [60, 18, 100])
 
 
 def exceptions(pack: PackData) -> Chapter:
