@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
-from planwarden.dates import MONTHS, find_dates
+from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.mail.tags import subject_tag
-from planwarden.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
+from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.replies.placing import today_for
-from planwarden.store import record_change, sync_person
+from planwarden.plan.store import record_change, sync_person
 
 if TYPE_CHECKING:
     from planwarden.replies.rules import Context
@@ -89,7 +89,7 @@ def may_answer(address: str, mail_headers: dict[str, list[str]] | None = None) -
 
 
 def send_confirmation(ctx: Context, applied: list[dict[str, Any]], *, note: str = "") -> None:
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     mail = ctx.mail
     if not applied or not may_answer(mail.sender, mail.headers):
@@ -202,7 +202,7 @@ def _plans_for_bounce(ctx: Context, failed: list[tuple[str, str]]) -> list[str]:
 
 
 def _tell_secretaries(ctx: Context, failed: list[tuple[str, str]]) -> None:
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     for plan_key in _plans_for_bounce(ctx, failed):
         plan_cfg = ctx.config.plan(plan_key)

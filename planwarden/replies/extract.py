@@ -14,7 +14,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from planwarden.dates import find_dates
+from planwarden.plan.dates import find_dates
 
 _REF_CORE = r"\d{1,3}\.\d{1,3}(?:\.\d{1,3})*[a-z]?"
 _REF_START = re.compile(

@@ -26,8 +26,8 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from planwarden.config import Config
-from planwarden.directory import Directory
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
 from planwarden.replies.clean import clean_reply
 from planwarden.replies.message import ParsedMail
 from planwarden.replies.models import InboundMessage
