@@ -146,8 +146,8 @@ def bench_synthetic(actions: int = 2000, engines_file: Path | None = None) -> di
 
 def _save_data(plan_key: str, as_of: dt.date, path: Path) -> None:
     """The computed pack, for the engines to lay out in processes of their own."""
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
     from planwarden.pack.build import prepare, request_for
 
     config = load_config()

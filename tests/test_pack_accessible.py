@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PlanConfig, load_config
-from planwarden.db import session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PlanConfig, load_config
+from planwarden.core.db import session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing import import_file
 from planwarden.importing.parsed import ParsedAction, ParsedPlan, ParsedSection
-from planwarden.models import Action, ProgressUpdate
+from planwarden.plan.models import Action, ProgressUpdate
 from planwarden.pack import pdfua
 from planwarden.pack.build import build, request_for
-from planwarden.store import PlanWriter
+from planwarden.importing.writer import PlanWriter
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"

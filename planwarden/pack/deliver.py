@@ -99,7 +99,7 @@ def _send_annex(session: Session, config: Config, built: BuiltPack, pack_key: st
     to = secretary(config, built.snapshot.plan_key)
     if built.annex is None or to is None or already_queued(session, f"{pack_key}:annex"):
         return
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     plan_cfg = config.plan(built.snapshot.plan_key)
     email = render("pack_annex", {"plan": {"key": built.data.plan_key, "title": built.data.title},
