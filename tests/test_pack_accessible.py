@@ -148,7 +148,7 @@ def write(url: str, parsed: ParsedPlan) -> None:
 
 def small_plan(rags: tuple[str, str, str], day: dt.date) -> ParsedPlan:
     return ParsedPlan("Small plan", day, [ParsedSection("1", "Voice of the child")], [
-        ParsedAction("1a", "Audit strategy meetings", "Head of Service", "", dt.date(2022, 6, 30), [], rags[0],
+        ParsedAction("1a", "Audit strategy meetings #panic(\"boom\") *not bold*", "Head of Service", "", dt.date(2022, 6, 30), [], rags[0],
                      "Audit started.", "1", None),
         ParsedAction("1b", "Train every social worker", "Training Lead", "", dt.date(2023, 3, 31), [], rags[1],
                      "Sessions booked.", "1", None),
@@ -198,6 +198,7 @@ def test_board_content_decisions_exceptions_travel_and_privacy(sqlite_url: str, 
     text = " ".join(pdf_text(built.pdf).split())  # table cells wrap: compare words
     assert "Decisions for the board" in text and "30 Apr 2023" in text
     assert "rated amber, not red" in text and "▲ better" in text
+    assert '#panic("boom") *not bold*' in text  # data is shown by Typst, never evaluated
     assert "6 Dec 2022: Two cohorts left" in text  # the owner's latest words beside the exception
     assert "the full text is kept in the plan's history" in text  # a long update is cut in the full plan
     assert EMAIL.findall(text) == [] and EMAIL.findall(docx_xml(built.docx)) == []
