@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,18 +115,9 @@ def render_annex(data: PackData) -> bytes:
     return typeset(secretary_annex(data))
 
 
-
-
-def _pool(ways: int) -> Executor:
-    if ways == 1:
-        return InProcess()
-    import multiprocessing
-
-    return ProcessPoolExecutor(max_workers=ways, mp_context=multiprocessing.get_context("spawn"))
-
-
 class InProcess(Executor):
-    """An executor that runs each call at once, here: a small pack needs no workers."""
+    """An executor that runs each call at once (the previous WeasyPrint engine's tests
+    lay a pack out with it, without workers)."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
