@@ -161,8 +161,9 @@ def summary(pack: PackData) -> Chapter:
                      f"{len(ch.new_updates)} new progress updates.")
     else:
         lines.append("This is the first pack for this plan: there is no earlier position to compare with.")
-    lines += [f"{pack.decisions} decisions for the board: {len(e.requested_dates)} new due dates requested, "
-              f"{len(pack.reported_complete)} actions reported complete for sign-off.",
+    asked, done_now = len(e.requested_dates), len(pack.reported_complete)
+    lines += [f"{pack.decisions} decision{_s(pack.decisions)} for the board: {asked} new due date{_s(asked)} "
+              f"requested, {done_now} action{_s(done_now)} reported complete for sign-off.",
               f"{len(e.overdue)} overdue ({sum(1 for f in e.overdue if f.action.rag != 'red')} of them not rated red), "
               f"{len(e.red)} red, {len(e.stale)} with no update for {pack.stale_days} days.",
               f"{len(pack.due_next)} open actions are due by {long_date(pack.next_period[1])}."]
@@ -182,6 +183,10 @@ def summary(pack: PackData) -> Chapter:
               {"kind": "figure", "chart": "section", "caption":
                f"Figure 1. Actions by RAG rating in each section, {long_date(pack.as_of)}.", "width": 170}]
     return Chapter("summary", "Executive summary", blocks)
+
+
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
 
 
 def latest_words(f: Flagged, width: int = 320) -> str:
