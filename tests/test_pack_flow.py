@@ -104,8 +104,12 @@ def test_the_scheduled_pack_reaches_the_secretary_over_smtp(jtai_env: str, clock
     finally:
         controller.stop()
     assert stats.sent >= 1
-    (recipients, raw), = [(r, m) for r, m in inbox.received if b"board pack" in m.split(b"\r\n\r\n", 1)[0].lower()]
+    heads = [(r, m, m.split(b"\r\n\r\n", 1)[0].lower()) for r, m in inbox.received]
+    (recipients, raw), = [(r, m) for r, m, h in heads if b"subject: board pack" in h]
     assert "rachel.hughes@example.org" in recipients
+    (annex_to, annex), = [(r, m) for r, m, h in heads if b"subject: secretary's annex" in h]
+    assert list(annex_to) == ["rachel.hughes@example.org"]  # the secretary alone: it names addresses
+    assert b"secretary-annex.pdf" in annex
     message = email.message_from_bytes(raw, policy=email.policy.default)
     files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     pdf = next(content for name, content in files.items() if name.endswith(".pdf"))

@@ -1,4 +1,4 @@
-"""planwarden pack [--plan KEY] [--month YYYY-MM | --as-of YYYY-MM-DD] [--out DIR] [--send] [--json]
+"""planwarden pack [--plan KEY] [--month YYYY-MM | --as-of YYYY-MM-DD] [--out DIR] [--send] [--public] [--json]
 
 --month M builds the pack as of the last day of M (as of today for the current
 month); --as-of D as of the end of day D; neither: as of today. The pack is stored
@@ -48,6 +48,9 @@ def pack(plan: Annotated[str | None, typer.Option(
              "--out", metavar="DIR", help="Also copy the PDF and DOCX here.")] = None,
          send: Annotated[bool, typer.Option(
              "--send", help="Email it to the secretary and the pack recipients.")] = False,
+         public: Annotated[bool, typer.Option(
+             "--public", help="The version for publication: no names of people chased, no update authors, "
+                              "no annex.")] = False,
          json: Json = False) -> None:
     """Build the board pack (PDF and Word) for a month or a day; optionally send it."""
     from planwarden.core import clock
@@ -64,7 +67,7 @@ def pack(plan: Annotated[str | None, typer.Option(
     try:
         with progress(f"Building the board pack as of {day}"), session_scope(config.database_url) as session:
             request = pack_build.request_for(session, config, plan_key, day)
-            built = pack_build.build(session, config, request)
+            built = pack_build.build(session, config, request, public=public)
             sent = deliver.send(session, config, built) if send else None
             result = built.as_json()
     except PackError as exc:

@@ -186,6 +186,8 @@ class PackSettings(_Strict):
     recipients: list[str] = Field(default_factory=list, description="extra email addresses")
     max_attachment_mb: float = 15.0
     stale_after_days: int = 30
+    not_updated_grace_days: int = Field(5, ge=0, description="'who has not updated' counts only owners reminded "
+                                        "at least this many working days before the pack")
 
 
 class ScheduleSettings(_Strict):

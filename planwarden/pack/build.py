@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,12 +40,14 @@ class BuiltPack:
     pdf: Path
     docx: Path
     new: bool  # False when an identical pack had been built before
+    annex: Path | None = None  # the secretary's annex: data quality, held replies, addresses
 
     def as_json(self) -> dict[str, object]:
         s = self.snapshot
         return {"plan": s.plan_key, "as_of": s.as_of.isoformat(), "month": s.month, "meeting_id": s.meeting_id or None,
                 "meeting_date": s.meeting_date.isoformat() if s.meeting_date else None, "sha256": s.sha256,
                 "pdf": str(self.pdf), "docx": str(self.docx), "counts": s.counts, "new": self.new,
+                "annex": str(self.annex) if self.annex else None, "public": s.files.get("edition") == "public",
                 "cutoff": s.cutoff.isoformat(), "sent_at": s.sent_at.isoformat() if s.sent_at else None}
 
 
@@ -74,48 +76,48 @@ def request_for(session: Session, config: Config, plan_key: str, as_of: dt.date,
     return PackRequest(plan_key, as_of, cutoff, meeting, previous or month_end_before(as_of), period_end)
 
 
-def build(session: Session, config: Config, request: PackRequest) -> BuiltPack:
-    """Compute, render and store in one go (the command line's way)."""
-    data = prepare(session, config, request)
+def build(session: Session, config: Config, request: PackRequest, public: bool = False) -> BuiltPack:
+    """Compute, render and store in one go (the command line's way). ``public``: the
+    version for publication (no names of people chased, no authors, no annex)."""
+    data = prepare(session, config, request, public=public)
     pdf, docx = render(data)
-    return store(session, config, request, data, pdf, docx)
+    return store(session, config, request, data, pdf, docx, annex=None if public else render_annex(data))
 
 
-def prepare(session: Session, config: Config, request: PackRequest) -> PackData:
+def prepare(session: Session, config: Config, request: PackRequest, public: bool = False) -> PackData:
     """Everything the documents say, read in one short transaction."""
-    return compute(session, config, load_record(session, request.plan_key), request)
+    return compute(session, config, load_record(session, request.plan_key), request, public=public)
 
 
 def render(data: PackData) -> tuple[bytes, bytes]:
-    """Both documents; slow, so done outside any transaction by the scheduled flow.
+    """Both documents (tagged PDF by Typst, DOCX); slow, so done outside any transaction.
 
-    A big plan's parts and its Word document are laid out in worker processes (the
-    work is CPU-bound; threads would take turns), biggest first.
+    The charts are drawn once for both. Typst lays out the PDF in a thread while this
+    one writes the Word document: Typst releases the GIL (and uses its own threads), so
+    the two run side by side without the cost of a worker process.
     """
-    from planwarden.pack.parts import parallel
-    from planwarden.pack.render import render_pdf
+    from planwarden.pack.document import board_pack
+    from planwarden.pack.typeset import chart_svgs, drawn, typeset
     from planwarden.pack.word import render_docx
 
-    ways = min(os.cpu_count() or 1, MAX_WORKERS) if parallel(data) else 1
-    with _pool(ways) as pool:
-        docx = pool.submit(render_docx, data)
-        pdf = render_pdf(data, pool)
-        return pdf, docx.result()
+    figures = drawn(data)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="typst") as pool:
+        pdf = pool.submit(typeset, board_pack(data), chart_svgs(figures))
+        docx = render_docx(data, {name: f["png"] for name, f in figures.items()})
+        return pdf.result(), docx
 
 
-MAX_WORKERS = 2  # each holds WeasyPrint and one part (~270 MB): two keep a 2,000-action pack within 1 GB
+def render_annex(data: PackData) -> bytes:
+    """The secretary's annex as a tagged PDF: never attached to the board's email."""
+    from planwarden.pack.document import secretary_annex
+    from planwarden.pack.typeset import typeset
 
-
-def _pool(ways: int) -> Executor:
-    if ways == 1:
-        return InProcess()
-    import multiprocessing
-
-    return ProcessPoolExecutor(max_workers=ways, mp_context=multiprocessing.get_context("spawn"))
+    return typeset(secretary_annex(data))
 
 
 class InProcess(Executor):
-    """An executor that runs each call at once, here: a small pack needs no workers."""
+    """An executor that runs each call at once (the previous WeasyPrint engine's tests
+    lay a pack out with it, without workers)."""
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         future: Future[T] = Future()
@@ -127,26 +129,31 @@ class InProcess(Executor):
 
 
 def store(session: Session, config: Config, request: PackRequest, data: PackData, pdf: bytes,
-          docx: bytes) -> BuiltPack:
-    """Write the content-named files and the snapshot row (or find the identical one)."""
+          docx: bytes, annex: bytes | None = None) -> BuiltPack:
+    """Write the content-named files and the snapshot row (or find the identical one).
+    The annex is stored beside the pack but is not part of its hash: the board's
+    documents are the pack."""
     digest = hashlib.sha256(hashlib.sha256(pdf).digest() + hashlib.sha256(docx).digest()).hexdigest()
     folder = config.data_dir / "packs" / request.plan_key / f"{request.as_of:%Y-%m}"
-    stem = _stem(request, digest)
+    stem = _stem(request, digest) + ("-public" if data.public else "")
     pdf_path, docx_path = _write(folder / f"{stem}.pdf", pdf), _write(folder / f"{stem}.docx", docx)
+    annex_path = _write(folder / f"{stem}-secretary-annex.pdf", annex) if annex is not None else None
+    files = {"pdf": str(pdf_path), "docx": str(docx_path), **({"annex": str(annex_path)} if annex_path else {}),
+             **({"edition": "public"} if data.public else {})}
     meeting_id = request.meeting.meeting.id if request.meeting else ""
     existing = session.scalar(select(PackSnapshot).where(
         PackSnapshot.plan_key == request.plan_key, PackSnapshot.as_of == request.as_of,
         PackSnapshot.meeting_id == meeting_id, PackSnapshot.sha256 == digest))
     if existing is not None:
-        return BuiltPack(existing, data, pdf_path, docx_path, new=False)
+        return BuiltPack(existing, data, pdf_path, docx_path, new=False, annex=annex_path)
     snapshot = PackSnapshot(plan_key=request.plan_key, as_of=request.as_of, cutoff=request.cutoff,
                             month=f"{request.as_of:%Y-%m}", meeting_id=meeting_id,
                             meeting_date=request.meeting.day if request.meeting else None, sha256=digest,
-                            files={"pdf": str(pdf_path), "docx": str(docx_path)}, counts=data.counts_json(),
+                            files=files, counts=data.counts_json(),
                             created_at=clock.now())
     session.add(snapshot)
     session.flush()
-    return BuiltPack(snapshot, data, pdf_path, docx_path, new=True)
+    return BuiltPack(snapshot, data, pdf_path, docx_path, new=True, annex=annex_path)
 
 
 def _stem(request: PackRequest, digest: str) -> str:
@@ -171,6 +178,8 @@ def export(built: BuiltPack, out: Path) -> tuple[Path, Path]:
     name = _stem(PackRequest(built.snapshot.plan_key, built.snapshot.as_of, built.snapshot.cutoff), "x")[:-2]
     if built.snapshot.meeting_id:
         name += f"-{built.snapshot.meeting_id}"
+    if built.data.public:
+        name += "-public"
     pdf, docx = out / f"{name}.pdf", out / f"{name}.docx"
     shutil.copyfile(built.pdf, pdf)
     shutil.copyfile(built.docx, docx)

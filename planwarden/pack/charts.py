@@ -16,10 +16,10 @@ import datetime as dt
 
 from planwarden.pack.compute import Counts, SectionBlock
 
-COLOURS = {"red": "#c0392b", "amber": "#f0a202", "green": "#2e8540", "none": "#9e9e9e"}
-HATCH = {"red": "", "amber": "", "green": "", "none": ""}
-LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not rated"}
-ORDER = ("red", "amber", "green", "none")
+COLOURS = {"red": "#c0392b", "amber": "#f0a202", "green": "#2e8540", "blue": "#1d5fa8", "none": "#9e9e9e"}
+HATCH = {"red": "", "amber": "", "green": "", "blue": "", "none": ""}
+LABELS = {"red": "Red", "amber": "Amber", "green": "Green", "blue": "Blue", "none": "Not rated"}
+ORDER = ("red", "amber", "green", "blue", "none")
 _LOCK = threading.Lock()  # pyplot's state is global: one chart at a time
 FONT = ["Noto Sans", "DejaVu Sans"]
 
@@ -54,10 +54,15 @@ def _stacked(ax: object, labels: Sequence[str], counts: Sequence[Counts], horizo
 
 def section_chart(sections: Sequence[SectionBlock], fmt: str) -> bytes:
     """Horizontal stacked bars: one bar per section, counts by RAG."""
-    labels = [_short(s.label) for s in sections] or ["(no sections)"]
+    return section_charts(sections, (fmt,))[fmt]
+
+
+def section_charts(sections: Sequence[SectionBlock], fmts: Sequence[str]) -> dict[str, bytes]:
+    """The section chart drawn once, saved in each format (SVG for the PDF, PNG for Word)."""
+    labels = [_wrap(s.label) for s in sections] or ["(no sections)"]
     counts = [s.counts for s in sections] or [Counts()]
-    height = 1.2 + 0.42 * len(labels)
-    return _draw(lambda ax: _section_axes(ax, labels, counts), (7.2, height), fmt, horizontal=True)
+    height = 1.2 + sum(0.42 + 0.16 * label.count("\n") for label in labels)
+    return _draw(lambda ax: _section_axes(ax, labels, counts), (7.2, height), fmts, horizontal=True)
 
 
 def _section_axes(ax: object, labels: list[str], counts: list[Counts]) -> None:
@@ -69,9 +74,13 @@ def _section_axes(ax: object, labels: list[str], counts: list[Counts]) -> None:
 
 def trend_chart(trend: Sequence[tuple[dt.date, Counts]], fmt: str) -> bytes:
     """Stacked columns: the RAG position at each previous month end and at this pack."""
+    return trend_charts(trend, (fmt,))[fmt]
+
+
+def trend_charts(trend: Sequence[tuple[dt.date, Counts]], fmts: Sequence[str]) -> dict[str, bytes]:
     labels = [f"{d:%-d %b %Y}" for d, _ in trend]
     counts = [c for _, c in trend]
-    return _draw(lambda ax: _trend_axes(ax, labels, counts), (7.2, 2.3), fmt)
+    return _draw(lambda ax: _trend_axes(ax, labels, counts), (7.2, 2.3), fmts)
 
 
 def _trend_axes(ax: object, labels: list[str], counts: list[Counts]) -> None:
@@ -82,7 +91,7 @@ def _trend_axes(ax: object, labels: list[str], counts: list[Counts]) -> None:
         ax.set_xlim(-1.5, 1.5)  # type: ignore[attr-defined]
 
 
-def _draw(fill: object, size: tuple[float, float], fmt: str, horizontal: bool = False) -> bytes:
+def _draw(fill: object, size: tuple[float, float], fmts: Sequence[str], horizontal: bool = False) -> dict[str, bytes]:
     with _LOCK:
         _setup()
         import matplotlib.pyplot as plt
@@ -98,13 +107,22 @@ def _draw(fill: object, size: tuple[float, float], fmt: str, horizontal: bool = 
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, frameon=False, fontsize=8)
             fig.tight_layout()
-            buf = io.BytesIO()
-            metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-            fig.savefig(buf, format=fmt, metadata=metadata, bbox_inches="tight")
-            return buf.getvalue()
+            out = {}
+            for fmt in fmts:
+                buf = io.BytesIO()
+                metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+                fig.savefig(buf, format=fmt, metadata=metadata, bbox_inches="tight")
+                out[fmt] = buf.getvalue()
+            return out
         finally:
             plt.close(fig)
 
 
-def _short(label: str, width: int = 48) -> str:
-    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+def _wrap(label: str, width: int = 40) -> str:
+    """Section names in full, on up to three lines (a cut label reads as nonsense)."""
+    import textwrap
+
+    lines = textwrap.wrap(label, width) or [""]
+    if len(lines) > 3:
+        lines = lines[:2] + [textwrap.shorten(" ".join(lines[2:]), width, placeholder=" …")]
+    return "\n".join(lines)

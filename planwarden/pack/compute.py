@@ -24,14 +24,16 @@ from planwarden.pack import sources
 from planwarden.pack.state import (ActionState, AreaInfo, PackError, PlanRecord, PlanState, UpdateState, day_end,
                                    states_at)
 
-RAGS = ("red", "amber", "green", None)
+RAGS = ("red", "amber", "green", "blue", None)
+DONE = ("green", "blue")  # BRAG plans: blue is complete and signed off, green on track or complete
+RANK = {"red": 0, "amber": 1, "green": 2, "blue": 3}
 GROUP_STALE_OVER = 40  # a longer "no update" list is shown per owner: a board reads 40 rows, not 1,600
 TREND_MONTHS = 6
 GOVERNANCE_DAYS = 92
 
 
 def rag_key(rag: str | None) -> str:
-    return rag if rag in ("red", "amber", "green") else "none"
+    return rag if rag in RANK else "none"
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -49,24 +51,32 @@ class Counts:
     amber: int = 0
     green: int = 0
     none: int = 0
+    blue: int = 0
 
     @property
     def total(self) -> int:
-        return self.red + self.amber + self.green + self.none
+        return self.red + self.amber + self.green + self.none + self.blue
 
     @property
     def open(self) -> int:
-        return self.total - self.green
+        return self.total - self.green - self.blue
 
     def as_json(self) -> dict[str, int]:
-        return {"red": self.red, "amber": self.amber, "green": self.green, "none": self.none, "total": self.total}
+        out = {"red": self.red, "amber": self.amber, "green": self.green, "none": self.none, "total": self.total}
+        return {**out, "blue": self.blue} if self.blue else out
+
+    @property
+    def score(self) -> float | None:
+        """Mean RAG rank of the rated actions (red 0 … blue 3): what "better" compares."""
+        rated = self.red + self.amber + self.green + self.blue
+        return (self.amber + 2 * self.green + 3 * self.blue) / rated if rated else None
 
 
 def count(actions: list[ActionState]) -> Counts:
     tally: dict[str, int] = defaultdict(int)
     for a in actions:
         tally[rag_key(a.rag)] += 1
-    return Counts(tally["red"], tally["amber"], tally["green"], tally["none"])
+    return Counts(tally["red"], tally["amber"], tally["green"], tally["none"], tally["blue"])
 
 
 @dataclass
@@ -102,11 +112,16 @@ class Flagged:
 
 @dataclass(frozen=True)
 class NotUpdated:
+    """An owner reminded, beyond the grace period, who has not updated since.
+
+    ``email`` is for the secretary's annex only: board documents never print it."""
+
     name: str
     email: str
     refs: tuple[str, ...]
     last_reminded: dt.date
     days: int
+    since: dt.date  # the first reminder still unanswered
 
 
 @dataclass(frozen=True)
@@ -126,6 +141,8 @@ class Changes:
     newly_overdue: list[Flagged] = field(default_factory=list)
     new_actions: list[Flagged] = field(default_factory=list)
     new_updates: list[Flagged] = field(default_factory=list)
+    travel: dict[int, str] = field(default_factory=dict)  # action id -> better | same | worse | new
+    section_travel: dict[str, str] = field(default_factory=dict)  # section number -> better | same | worse
 
 
 @dataclass(frozen=True)
@@ -191,6 +208,13 @@ class PackData:
     no_due_date: list[ActionState]
     unresolved_owners: list[dict[str, Any]]
     stale_days: int
+    reported_complete: list[Flagged] = field(default_factory=list)  # complete since the last pack: to sign off
+    not_updated_grace: int = 5
+    public: bool = False  # the version for publication: no names of people reminded, no annex
+
+    @property
+    def decisions(self) -> int:
+        return len(self.exceptions.requested_dates) + len(self.reported_complete)
 
     @property
     def actions(self) -> list[ActionState]:
@@ -225,7 +249,8 @@ class PackRequest:
 # --------------------------------------------------------------------------- assembling
 
 
-def compute(session: Session, config: Config, record: PlanRecord, request: PackRequest) -> PackData:
+def compute(session: Session, config: Config, record: PlanRecord, request: PackRequest,
+            public: bool = False) -> PackData:
     """The whole pack's content from the record, at the request's cutoff."""
     plan_cfg = config.plan(request.plan_key)
     tz = record.tz
@@ -244,6 +269,9 @@ def compute(session: Session, config: Config, record: PlanRecord, request: PackR
     before = states.get(prev_cutoff) if prev_cutoff else None
     sections = group(record, now.actions)
     period_end = request.period_end or _period_end(request.as_of)
+    moved = changes(now, before, request.as_of, previous)
+    moved.section_travel = section_travel(sections, group(record, before.actions) if before else None)
+    grace = plan_cfg.pack.not_updated_grace_days
     return PackData(
         plan_key=request.plan_key, title=plan_cfg.title or record.plan.title or request.plan_key,
         partnership=plan_cfg.partnership or record.plan.partnership, tz=tz, as_of=request.as_of,
@@ -252,15 +280,47 @@ def compute(session: Session, config: Config, record: PlanRecord, request: PackR
         meeting_when=_when(request.meeting) if request.meeting else None,
         meeting_date=request.meeting.day if request.meeting else None,
         counts=count(now.actions), sections=sections,
-        changes=changes(now, before, request.as_of, previous),
+        changes=moved,
         exceptions=exceptions(session, request.plan_key, now, request.as_of, plan_cfg),
         due_next=due_between(now, request.as_of, period_end), next_period=(request.as_of, period_end),
-        not_updated=not_updated(session, request.plan_key, now, request.as_of, tz),
+        not_updated=not_updated(session, request.plan_key, now, request.as_of, tz,
+                                reminded_by=_grace_start(plan_cfg, request.as_of, grace)),
         governance=governance_dates(config, plan_cfg, request.as_of),
         trend=[(d, count(states[day_end(d, tz)].actions)) for d in trend_days if day_end(d, tz) in states]
         + [(request.as_of, count(now.actions))],
         no_due_date=[a for a in now.actions if a.open and a.due is None],
-        unresolved_owners=_unresolved(session, record, request.cutoff), stale_days=plan_cfg.pack.stale_after_days)
+        unresolved_owners=_unresolved(session, record, request.cutoff), stale_days=plan_cfg.pack.stale_after_days,
+        reported_complete=[f for f in moved.turned_green if f.action.rag == "green"],  # blue: signed off already
+        not_updated_grace=grace, public=public)
+
+
+def _grace_start(plan_cfg: PlanConfig, as_of: dt.date, grace: int) -> dt.date:
+    """Reminders sent on or before this day have had their grace period of working days."""
+    from planwarden.pack.schedule import calendar_for, working_days_before
+
+    return working_days_before(as_of, grace, calendar_for(plan_cfg))
+
+
+def travel(now: str | None, before: str | None) -> str:
+    """Direction of travel of one action's rating: better, same or worse (unrated counts as same)."""
+    a, b = RANK.get(now or ""), RANK.get(before or "")
+    if a is None or b is None or a == b:
+        return "same"
+    return "better" if a > b else "worse"
+
+
+def section_travel(now: list[SectionBlock], before: list[SectionBlock] | None) -> dict[str, str]:
+    """Per section, by the mean rating of its actions (a new section has none)."""
+    if before is None:
+        return {}
+    old = {s.number: s.counts.score for s in before}
+    out = {}
+    for s in now:
+        a, b = s.counts.score, old.get(s.number)
+        if a is None or b is None:
+            continue
+        out[s.number] = "same" if abs(a - b) < 0.005 else ("better" if a > b else "worse")
+    return out
 
 
 def _period_end(as_of: dt.date) -> dt.date:
@@ -324,10 +384,11 @@ def changes(now: PlanState, before: PlanState | None, as_of: dt.date, since: dt.
     prior = {a.action_id: a for a in before.actions}
     for a in now.actions:
         old = prior.get(a.action_id)
+        out.travel[a.action_id] = "new" if old is None else travel(a.rag, old.rag)
         if old is None:
             out.new_actions.append(Flagged(a, "new action"))
-        elif a.rag == "green" and old.rag != "green":
-            out.turned_green.append(Flagged(a, f"was {_rag_word(old.rag)}"))
+        elif a.rag in DONE and old.rag not in DONE:
+            out.turned_green.append(Flagged(a, f"was {_rag_word(old.rag)}", a.last_update))
         elif a.rag == "red" and old.rag != "red":
             out.turned_red.append(Flagged(a, f"was {_rag_word(old.rag)}"))
         if overdue(a, as_of) and (old is None or not overdue(old, since)):
@@ -348,10 +409,12 @@ def exceptions(session: Session, plan_key: str, now: PlanState, as_of: dt.date, 
     stale_days = plan_cfg.pack.stale_after_days
     for a in now.actions:
         if overdue(a, as_of):
-            out.overdue.append(Flagged(a, f"{(as_of - a.due).days} days overdue"))  # type: ignore[operator]
-        if a.rag == "red":
-            out.red.append(Flagged(a, "red"))
+            days = (as_of - a.due).days  # type: ignore[operator]
+            flag = "" if a.rag == "red" else f"; rated {_rag_word(a.rag)}, not red"
+            out.overdue.append(Flagged(a, f"{days} days overdue{flag}", a.last_update))
         last = a.last_update
+        if a.rag == "red":
+            out.red.append(Flagged(a, "red", last))
         if a.open and (last is None or (as_of - last.date).days > stale_days):
             out.stale.append(Flagged(a, "no update recorded" if last is None
                                      else f"last update {last.date:%-d %b %Y} ({(as_of - last.date).days} days)", last))
@@ -380,22 +443,31 @@ def due_between(now: PlanState, after: dt.date, last: dt.date) -> list[Flagged]:
     return [Flagged(a, f"{a.due:%-d %b %Y}") for a in sorted(found, key=lambda a: (a.due, a.position))]
 
 
-def not_updated(session: Session, plan_key: str, now: PlanState, as_of: dt.date, tz: str) -> list[NotUpdated]:
-    """Recipients of a reminder who have not updated that action since (open actions only)."""
+def not_updated(session: Session, plan_key: str, now: PlanState, as_of: dt.date, tz: str,
+                reminded_by: dt.date | None = None) -> list[NotUpdated]:
+    """Recipients of a reminder who have not updated that action since (open actions
+    only), counting only reminders sent on or before ``reminded_by``: an owner
+    reminded yesterday has not yet had time to answer."""
     actions = {a.action_id: a for a in now.actions if a.open}
     latest: dict[tuple[str, str], dict[int, dt.datetime]] = defaultdict(dict)
+    first: dict[tuple[str, str], dt.datetime] = {}
     for r in sources.reminders(session, plan_key, now.cutoff):
         action = actions.get(r["action_id"])
         if action is None or any(u.at > r["at"] for u in action.updates):
             continue
+        if reminded_by is not None and local_date(r["at"], tz) > reminded_by:
+            continue
         for person in r["recipients"]:
             seen = latest[person].get(action.action_id)
             latest[person][action.action_id] = max(seen, r["at"]) if seen else r["at"]
+            first[person] = min(first.get(person, r["at"]), r["at"])
     out = []
-    for (name, email), items in latest.items():
+    for person, items in latest.items():
+        name, email = person
         last = local_date(max(items.values()), tz)
         refs = tuple(actions[i].ref for i in sorted(items, key=lambda i: actions[i].position))
-        out.append(NotUpdated(name or email, email, refs, last, (as_of - last).days))
+        owner = name or f"Owner of {refs[0]}"  # never the address: board documents carry none
+        out.append(NotUpdated(owner, email, refs, last, (as_of - last).days, local_date(first[person], tz)))
     return sorted(out, key=lambda n: (-n.days, n.name.lower()))
 
 

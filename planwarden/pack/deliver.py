@@ -20,7 +20,7 @@ from planwarden.mail import keys
 from planwarden.mail.compose import Attachment, Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.pack.build import BuiltPack
-from planwarden.pack.render import long_date
+from planwarden.pack.document import long_date
 from planwarden.pack.state import PackError
 
 PDF = ("application", "pdf")
@@ -56,8 +56,16 @@ def dedupe_key(built: BuiltPack, occurrence_key: str | None = None) -> str:
     return keys.pack(s.plan_key, occurrence_key, s.as_of, s.sha256)
 
 
+def secretary(config: Config, plan_key: str) -> str | None:
+    """The secretary's address: the only recipient of the annex."""
+    plan_cfg = config.plan(plan_key)
+    person = Directory(config.directory).person(plan_cfg.secretary) if plan_cfg.secretary else None
+    return person.email if person is not None else None
+
+
 def send(session: Session, config: Config, built: BuiltPack, occurrence_key: str | None = None) -> Sent:
-    """Queue the pack email (idempotent); records ``sent_at`` on the snapshot."""
+    """Queue the pack email (idempotent), and the annex to the secretary alone;
+    records ``sent_at`` on the snapshot."""
     key = dedupe_key(built, occurrence_key)
     to = recipients(config, built.snapshot.plan_key)
     if not to:
@@ -68,6 +76,7 @@ def send(session: Session, config: Config, built: BuiltPack, occurrence_key: str
     draft, attached = _draft(config, built, to)
     row = enqueue(session, draft, kind="pack", dedupe_key=key, plan_key=built.snapshot.plan_key,
                   items=[{"kind": "pack", "snapshot_id": built.snapshot.id, "sha256": built.snapshot.sha256}])
+    _send_annex(session, config, built, key)
     built.snapshot.sent_at = built.snapshot.sent_at or clock.now()
     return Sent(key, True, tuple(to), attached, row.message_id)
 
@@ -85,6 +94,23 @@ def _draft(config: Config, built: BuiltPack, to: list[str]) -> tuple[Draft, bool
     if attached:
         draft.attachments = [Attachment(p.name, p.read_bytes(), *kind) for p, kind in files]
     return draft, attached
+
+
+def _send_annex(session: Session, config: Config, built: BuiltPack, pack_key: str) -> None:
+    """The annex names addresses: it goes to the secretary only, never to the pack's other recipients."""
+    to = secretary(config, built.snapshot.plan_key)
+    if built.annex is None or to is None or already_queued(session, f"{pack_key}:annex"):
+        return
+    from planwarden.mail.emails import render
+
+    plan_cfg = config.plan(built.snapshot.plan_key)
+    email = render("pack_annex", {"plan": {"key": built.data.plan_key, "title": built.data.title},
+                                  "as_of": long_date(built.data.as_of), "meeting": built.data.meeting_title})
+    draft = Draft(sender=config.mail.from_address, sender_name=config.mail.from_name, to=[to], subject=email.subject,
+                  text=email.text, html=email.html, reply_to=plan_cfg.mailbox)
+    draft.attachments = [Attachment(built.annex.name, built.annex.read_bytes(), *PDF)]
+    enqueue(session, draft, kind="pack-annex", dedupe_key=f"{pack_key}:annex", plan_key=built.snapshot.plan_key,
+            items=[{"kind": "pack-annex", "snapshot_id": built.snapshot.id}])
 
 
 def context(built: BuiltPack, attached: bool, size: int) -> dict[str, Any]:

@@ -1,5 +1,8 @@
 """HTML (Jinja2, autoescaped) to PDF (WeasyPrint), from the computed pack.
 
+The previous engine: the pack is now laid out by Typst (``typeset``). This one is kept
+only for the pack benchmark's side-by-side comparison (docs/benchmarks.md).
+
 Text in a pack comes from owners' emails and imported documents: it is data, so the
 environment autoescapes everything and the only markup added is ours (paragraphs).
 The PDF is laid out part by part (``parts``), on every core for a big plan, and
@@ -22,11 +25,11 @@ from markupsafe import Markup, escape
 
 from planwarden.pack import charts
 from planwarden.pack.compute import PackData, rag_key
+from planwarden.pack.document import RAG_WORDS, long_date, rag_word, short_date
 from planwarden.pack.parts import CHUNK_WEIGHT, COVER, Part, batches, body_parts, parallel
 from planwarden.pack.pdf import LINK_SCHEME, NUMBER_STRIP_MM, TEMPLATES, LaidOut, join, lay_out, place, strips
 
 SERIAL_BUDGET = 4 * CHUNK_WEIGHT  # laid out one after another: fewer, bigger documents, memory still bounded
-RAG_WORDS = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not rated"}
 
 
 def paragraphs(text: str | None, css_class: str = "") -> Markup:
@@ -34,18 +37,6 @@ def paragraphs(text: str | None, css_class: str = "") -> Markup:
     parts = [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n") if p.strip()]
     opening = f'<p class="{css_class}">' if css_class else "<p>"
     return Markup("".join(f"{opening}{escape(p)}</p>" for p in parts))
-
-
-def long_date(value: dt.date | None) -> str:
-    return f"{value:%-d %B %Y}" if value else "—"
-
-
-def short_date(value: dt.date | None) -> str:
-    return f"{value:%-d %b %Y}" if value else "—"
-
-
-def rag_word(rag: str | None) -> str:
-    return RAG_WORDS[rag_key(rag)]
 
 
 @lru_cache(maxsize=1)

@@ -48,8 +48,9 @@ def _one(config: Config, plan_key: str, due: schedule.DuePack, today: dt.date) -
                 period_end=_next_meeting(config, plan_cfg, due))
             data = pack_build.prepare(session, config, request)
         pdf, docx = pack_build.render(data)
+        annex = pack_build.render_annex(data)
         with session_scope(config.database_url) as session:
-            built = pack_build.store(session, config, request, data, pdf, docx)
+            built = pack_build.store(session, config, request, data, pdf, docx, annex=annex)
             sent = deliver.send(session, config, built, due.dedupe_key)
             return {**result, "outcome": "sent" if sent.queued else "already-sent", "sha256": built.snapshot.sha256,
                     "pdf": str(built.pdf), "to": list(sent.to), "attached": sent.attached}

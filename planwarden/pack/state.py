@@ -64,7 +64,7 @@ class ActionState:
 
     @property
     def open(self) -> bool:
-        return self.rag != "green"
+        return self.rag not in ("green", "blue")  # blue: complete, in a BRAG plan
 
     @property
     def last_update(self) -> UpdateState | None:

@@ -1,0 +1,59 @@
+"""A pack document as a tagged PDF, laid out by Typst (``templates/pack/pack.typ``).
+
+Typst was chosen by measurement (docs/benchmarks.md): it lays out the 2,000-action
+pack in one document, tagged (PDF/UA-1), several times faster and in a fraction of
+WeasyPrint's memory, so the pack is one document again: the contents, page numbers,
+links and bookmarks are Typst's own. The document's date is the pack's cut-off, never
+the clock, so a rebuilt pack is byte-identical (same Typst, same fonts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+from planwarden.pack import charts
+from planwarden.pack.compute import PackData
+from planwarden.pack.document import Document
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "pack" / "pack.typ"
+STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
+
+
+class TypesetError(RuntimeError):
+    """Typst refused the document (a template mistake, never the user's data)."""
+
+
+def drawn(pack: PackData) -> dict[str, dict[str, bytes]]:
+    """Each chart drawn once, as SVG (the PDF) and PNG (Word): {"section": {"svg": ..., "png": ...}, ...}."""
+    return {"section": charts.section_charts(pack.sections, ("svg", "png")),
+            "trend": charts.trend_charts(pack.trend, ("svg", "png"))}
+
+
+def chart_svgs(figures: dict[str, dict[str, bytes]]) -> dict[str, str]:
+    """The charts as SVG text for Typst's sys.inputs (strings only)."""
+    return {f"chart-{name}": formats["svg"].decode("utf-8") for name, formats in figures.items()}
+
+
+def payload(doc: Document) -> str:
+    """The document as the JSON the template reads."""
+    moment = doc.moment.astimezone(dt.timezone.utc)
+    data = {"title": doc.title, "header": doc.header, "footer": doc.footer, "cover": doc.cover,
+            "author": doc.author, "subject": doc.subject, "charts": doc.charts,
+            "date": [moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second],
+            "chapters": [dataclasses.asdict(c) for c in doc.chapters]}
+    return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def typeset(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
+    """Compile ``doc`` to a tagged PDF."""
+    import typst
+
+    inputs = {"doc": payload(doc), **(svgs or {})}
+    try:
+        return bytes(typst.compile(str(TEMPLATE), root=str(TEMPLATE.parent), sys_inputs=inputs,
+                                   pdf_standards=STANDARDS))
+    except RuntimeError as exc:  # typst raises its diagnostics as one error
+        raise TypesetError(f"Typst could not lay out {doc.title!r}: {exc}") from exc
