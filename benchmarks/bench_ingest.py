@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from planwarden.db import session_factory
     from planwarden.mail.outbox_folder import FolderMailbox
     from planwarden.replies.collect import collect
-    from planwarden.replies.testing import seed
+    sys.path.insert(0, str(REPO / "tests"))  # the seeded plan is a test fixture, not shipped code
+    from replies_seed import seed
 
     config = load_config()
     sessions = session_factory(config.database_url)

@@ -267,6 +267,12 @@ class MailSettings(_Strict):
     ews: EwsSettings = Field(default_factory=EwsSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     max_attempts: int = 8
+    authserv_ids: list[str] = Field(
+        default_factory=list, description="authserv-ids of the receiving mail servers whose Authentication-Results "
+        "headers count (RFC 8601); every other copy of the header is ignored. See docs/replies.md")
+    require_authentication: bool = Field(
+        False, description="quarantine any reply without dmarc=pass for the sender's own domain from one of "
+        "authserv_ids")
 
 
 PlanConfig.model_rebuild()

@@ -13,7 +13,7 @@ from planwarden.config import Config, load_config
 from planwarden.db import session_factory
 from planwarden.models import Action, OutboxMessage, ProgressUpdate
 from planwarden.replies.ingest import IngestResult, ingest_raw
-from planwarden.replies.testing import seed
+from replies_seed import seed
 
 DATA = Path(__file__).parent / "data" / "replies"
 
