@@ -159,3 +159,27 @@ def test_corpus_through_imap(sqlite_jtai: str, clock: object, monkeypatch: pytes
         assert len(server.folder("Quarantine")) == sum(c["outcome"] == "quarantined" for c in CASES)
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("part", ["text", "html"])
+def test_the_reminders_own_how_to_reply_block_copied_verbatim_changes_nothing(sqlite_jtai: str, clock: object,
+                                                                               part: str) -> None:
+    """The block as the reminder renders it (text, and HTML as a client turns it into text), copied under a ref."""
+    from planwarden.emails import load_samples, render
+    from planwarden.replies.htmltext import html_to_text
+    from replies_support import reply
+
+    context = load_samples()["reminder"]()
+    context["how_to_reply"]["example"] = [line.replace(context["example_ref"], "2.1d", 1)
+                                          for line in context["how_to_reply"]["example"]]
+    rendered = render("reminder", context)
+    body = rendered.text if part == "text" else html_to_text(rendered.html)
+    start = body.upper().index("HOW TO REPLY")
+    end = body.index("confirmation of what was recorded", start)
+    block = body[start:body.index("\n", end) if "\n" in body[end:] else len(body)]
+    env = make_env()
+    before = ratings(env)
+    result = env.ingest(reply(block, sender="james.adams@example.org", name="James Adams", message_id=f"<copy-{part}@x>",
+                              in_reply_to="<reminder-james-21d@jtai-plan.example.org>"))
+    assert result.outcome != "applied", result.reason
+    assert ratings(env) == before and env.updates("2.1d") == []

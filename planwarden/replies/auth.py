@@ -38,11 +38,21 @@ def _authserv_id(value: str) -> str:
     return value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
 
 
+EXCHANGE_ONLINE = "exchange-online"
+
+
 def read(values: Sequence[str], authserv_ids: Collection[str]) -> AuthVerdict:
-    """The newest ``Authentication-Results`` from one of ``authserv_ids`` (case-insensitive)."""
+    """The newest ``Authentication-Results`` from one of ``authserv_ids`` (case-insensitive).
+
+    Exchange Online writes its header with no authserv-id at all (it starts ``spf=…``);
+    with ``exchange-online`` configured, the topmost header is read when it has none:
+    Microsoft stamps its own above anything the sender wrote.
+    """
     trusted = {a.strip().lower() for a in authserv_ids if a.strip()}
-    for value in values:
+    for position, value in enumerate(values):
         server = _authserv_id(value)
+        if position == 0 and "=" in server and EXCHANGE_ONLINE in trusted:
+            server, value = EXCHANGE_ONLINE, f"{EXCHANGE_ONLINE}; {value}"
         if not server or server not in trusted:
             continue
         body = _COMMENT.sub(" ", value.split(";", 1)[1] if ";" in value else "")
