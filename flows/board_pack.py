@@ -29,7 +29,7 @@ def board_pack(plan_key: str | None = None, today: str | None = None) -> dict[st
         for key in keys:
             results[key] = build_and_queue(key, today)
         queued = any(r.get("outcome") == "sent" for rows in results.values() for r in rows)
-        delivered = deliver_outbox() if queued else None
+        delivered = deliver_outbox()  # every scheduled flow ends by delivering what is due
         summary.update(packs={k: [{x: r.get(x) for x in ("meeting", "meeting_date", "outcome")} for r in rows]
                               for k, rows in results.items()}, delivered=delivered)
     return {"plans": results, "delivered": delivered}

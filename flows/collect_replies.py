@@ -1,7 +1,7 @@
 """Every 10 minutes: read owners' replies, record them, then send the confirmations.
 
 The flow only orchestrates: collect (one task, a batch of messages) -> deliver the
-outbox (confirmations and bounce notices) when anything was queued.
+outbox (confirmations, bounce notices, and anything else due).
 """
 
 from __future__ import annotations
@@ -25,10 +25,8 @@ def collect_replies(plan_key: str | None = None, limit: int = 500) -> dict[str, 
     config = load_config()
     with recorded_run(config.database_url, plan_key or "", "replies") as summary:
         collected = collect_mailbox(limit, plan_key)
-        delivered = None
-        if collected["applied"] or collected["ignored"]:  # confirmations, bounce notices
-            from tasks.mail import deliver_outbox
-            delivered = deliver_outbox()
+        from tasks.mail import deliver_outbox
+        delivered = deliver_outbox()  # confirmations, bounce notices, and anything else due
         summary.update({k: v for k, v in collected.items() if k != "results"}, delivered=delivered)
     return {"collected": collected, "delivered": delivered}
 

@@ -21,7 +21,7 @@ def governance_calendar(plan_key: str | None = None, feeds_dir: str | None = Non
     config = load_config()
     with recorded_run(config.database_url, plan_key or "", "calendar") as summary:
         result = sync_calendar(feeds_dir)
-        delivered = deliver_outbox() if result["sent"] else None
+        delivered = deliver_outbox()  # every scheduled flow ends by delivering what is due
         summary.update(events=result["events"], sent=len(result["sent"]), warnings=result["warnings"],
                        delivered=delivered)
     return {**result, "delivered": delivered}

@@ -188,8 +188,10 @@ class ScheduleSettings(_Strict):
     replies: str = Field("*/10 * * * *", description="collect replies (every 10 minutes)")
     board_pack: str = Field("0 7 * * *", description="build and send the pack when a board is near (daily)")
     calendar: str = Field("30 7 * * *", description="send what changed in the governance calendar (daily)")
+    outbox: str = Field("*/5 * * * *", description="deliver due mail: retries after an outage or a crash "
+                        "(every 5 minutes)")
 
-    @field_validator("reminders", "replies", "board_pack", "calendar")
+    @field_validator("reminders", "replies", "board_pack", "calendar", "outbox")
     @classmethod
     def _cron(cls, v: str) -> str:
         if len(v.split()) != 5:

@@ -44,6 +44,7 @@ JOBS = (
     Job("replies", "flows.collect_replies", "collect_replies", "replies"),
     Job("board-pack", "flows.board_pack", "board_pack", "board_pack"),
     Job("calendar", "flows.governance_calendar", "governance_calendar", "calendar"),
+    Job("outbox", "flows.outbox", "outbox", "outbox"),
 )
 
 

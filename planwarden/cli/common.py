@@ -41,6 +41,15 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def mail_outage(reasons: Sequence[str | None]) -> int:
+    """Exit 3 with one line when delivery could not reach the mail service (mail stays queued)."""
+    reason = next((r for r in reasons if r), None)
+    if reason is None:
+        return 0
+    return _fail(f"the mail service could not be reached ({reason}); the mail stays queued and is sent "
+                 "by the next run (planwarden status shows it)", EXIT_SYSTEM_ERROR)
+
+
 def deliver_now(config: Any) -> None:
     """Send what a command just queued (confirmations, a pack) instead of leaving it for
     the next scheduled run. A mail server that is down is not an error here: the mail

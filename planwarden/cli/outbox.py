@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from planwarden.cli.common import add_json, command, load, print_json, table
+from planwarden.cli.common import add_json, command, load, mail_outage, print_json, table
 
 STATES = ("queued", "sending", "retry", "sent", "failed")
 
@@ -35,7 +35,7 @@ def handle(args: argparse.Namespace) -> int:
     report = _report(sessions)
     if args.json:
         print_json({**report, **({"delivered": delivered} if delivered is not None else {})})
-        return 0
+        return mail_outage([delivered["unavailable"] if delivered else None])
     if delivered is not None:
         line = (f"Delivered with {delivered['transport']}: {delivered['sent']} sent, {delivered['retried']} to retry, "
                 f"{delivered['failed']} failed")
@@ -49,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
         print(table(["id", "kind", "plan", "to", "subject", "problem"],
                     [[p["id"], p["kind"], p["plan"], ", ".join(p["to"]), p["subject"], p["problem"]] for p in problems],
                     [6, 10, 8, 30, 30, 50]))
-    return 0
+    return mail_outage([delivered["unavailable"] if delivered else None])
 
 
 def _report(sessions: Any) -> dict[str, Any]:

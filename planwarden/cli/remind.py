@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from planwarden.cli.common import UserError, add_json, command, date_arg, load, print_json, table
+from planwarden.cli.common import UserError, add_json, command, date_arg, load, mail_outage, print_json, table
 
 
 def register(sub: Any) -> None:
@@ -42,9 +42,9 @@ def handle(args: argparse.Namespace) -> int:
     report = runs_json(config, runs, args.today)
     if args.json:
         print_json(report)
-        return 0
-    _print(report, runs, args.dry_run)
-    return 0
+    else:
+        _print(report, runs, args.dry_run)
+    return mail_outage([r.mail_unavailable for r in runs])
 
 
 def _require_imported(config: Any, key: str, unknown: type[Exception]) -> None:

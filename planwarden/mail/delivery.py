@@ -22,6 +22,9 @@ Why it is shaped like this:
   row that was not attempted back to ``retry``, due now, *without* counting an attempt:
   a long outage never turns good mail into ``failed``; the next scheduled run sends it.
   The run stops there (``DeliveryStats.unavailable`` says why).
+- **Late reminders say so.** A reminder handed to the transport after the (UK) day it
+  was queued on carries a first line saying when it was written (``mail.late``); the
+  stored copy stays as queued. Nothing else about it changes, so it is still sent once.
 - **Partial refusals count as sent.** When some recipients are refused permanently (550)
   and others accepted, the message is ``sent`` with ``refused`` recorded; the secretary is
   told through ``unreported_failures`` like any permanent failure.
@@ -44,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from planwarden import clock
 from planwarden.log import redact
 from planwarden.mail.compose import envelope_recipients
+from planwarden.mail.late import with_late_line
 from planwarden.mail.transport import Delivery, OutgoingMail, Transport, TransportUnavailable
 from planwarden.models import OutboxMessage
 
@@ -53,6 +57,11 @@ LEASE = dt.timedelta(minutes=10)
 FIRST_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=1)
 DUE_STATES = ("queued", "retry")
+LOCAL_TZ = "Europe/London"  # the day a reminder was written for, as owners count days
+
+
+class MailUnavailable(Exception):
+    """The mail service could not be reached: nothing was lost; the mail stays queued."""
 _RETRY_AFTER = re.compile(r"retry[- ]after[=: ]\s*(\d+)", re.IGNORECASE)
 
 
@@ -108,8 +117,24 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
             row.state = "sending"
             row.next_attempt_at = now + lease
             batch.append(OutgoingMail(row.id, row.message_id, row.sender,
-                                      envelope_recipients(row.to or [], row.cc or []), row.raw))
+                                      envelope_recipients(row.to or [], row.cc or []), _as_sent(row, now)))
     return batch
+
+
+def _as_sent(row: OutboxMessage, now: dt.datetime) -> bytes:
+    """The bytes handed to the transport: a reminder sent after its day says so."""
+    if row.kind != "reminder" or row.created_at is None:
+        return row.raw
+    written = clock.local_date(row.created_at, LOCAL_TZ)
+    return with_late_line(row.raw, written) if written < clock.local_date(now, LOCAL_TZ) else row.raw
+
+
+def raise_if_unavailable(stats: DeliveryStats) -> DeliveryStats:
+    """For callers whose job is delivery (``remind``, ``outbox --deliver``, the flows): fail visibly."""
+    if stats.unavailable:
+        raise MailUnavailable(f"the mail service could not be reached ({stats.unavailable}); "
+                              f"{stats.deferred} message(s) stay queued and are sent on the next run")
+    return stats
 
 
 def _send_batch(sessions: sessionmaker[Session], transport: Transport, batch: Sequence[OutgoingMail],

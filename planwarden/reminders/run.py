@@ -77,6 +77,7 @@ class PlanRun:
     failures: list[OutboxMessage] = field(default_factory=list)
     dry_run: bool = False
     conflicts: int = 0  # overlapping runs detected (and rolled back)
+    mail_unavailable: str | None = None  # delivery could not reach the mail service: all stays queued
 
 
 # --------------------------------------------------------------------------- reading
@@ -327,9 +328,11 @@ def run_reminders(config: Config, *, plan_key: str | None = None, today: dt.date
         if on_plan:
             on_plan(run)
         runs.append(run)
-    if deliver_mail and not dry_run and any(r.messages for r in runs):
-        deliver(sessions, config)
+    if deliver_mail and not dry_run:  # also what an earlier outage left queued
+        stats = deliver(sessions, config)
         attach_locations(sessions, runs)
+        for run in runs:
+            run.mail_unavailable = stats.unavailable
     return runs
 
 
