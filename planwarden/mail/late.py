@@ -42,6 +42,6 @@ def with_late_line(raw: bytes, written: dt.date) -> bytes:
                 at = body.find(">", at) + 1 if at >= 0 else 0
                 part.set_content(body[:at] + note + body[at:], subtype="html", cte="quoted-printable")
                 changed = True
-        return msg.as_bytes() if changed else raw
+        return msg.as_bytes(policy=email.policy.SMTP) if changed else raw  # CRLF, as stored
     except Exception:  # noqa: BLE001 - a line is a courtesy: never stop a message going out for it
         return raw
