@@ -43,7 +43,7 @@ def _outbox(session: Session, plan_key: str) -> dict[str, int]:
 
 def _quarantined(session: Session, plan_key: str) -> int | None:
     """Quarantined replies awaiting the secretary (None before replies are set up)."""
-    if not inspect(session.get_bind()).has_table("inbound_messages"):
+    if not inspect(session.connection()).has_table("inbound_messages"):  # the same connection: no self-lock
         return None
     return session.scalar(text("SELECT count(*) FROM inbound_messages WHERE outcome = 'quarantined' "
                                "AND resolved_at IS NULL AND (plan_key = :p OR plan_key IS NULL)"),

@@ -20,7 +20,10 @@ class UserError(Exception):
 def run_handler(args: argparse.Namespace) -> int:
     """Run the chosen command; turn known failures into one clear line, no trace dump."""
     from planwarden.config import ConfigError
-    from planwarden.db import DatabaseUnavailable
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
+    from planwarden.db import DatabaseUnavailable, describe
+    from planwarden.mail.delivery import MailUnavailable
     from planwarden.importing.errors import ImportFormatError
     from planwarden.queries import UnknownPlan
 
@@ -31,6 +34,10 @@ def run_handler(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(f"configuration error: {exc}", EXIT_USER_ERROR)
     except DatabaseUnavailable as exc:
+        return _fail(str(exc), EXIT_SYSTEM_ERROR)
+    except (OperationalError, DatabaseError) as exc:  # read-only, full, locked, gone: one line, exit 3
+        return _fail(describe(exc), EXIT_SYSTEM_ERROR)
+    except MailUnavailable as exc:
         return _fail(str(exc), EXIT_SYSTEM_ERROR)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
