@@ -45,8 +45,8 @@ _LABEL = re.compile(
 # A paragraph that starts with a rating word and a separator ("AMBER – slipping", "Green.",
 # "A - waiting"): the ref has been taken off already, or is implied by the reminder.
 _LEADING = re.compile(
-    r"\A[ \t]*(?:[*_]{1,2})?(?P<v>red|amber|green|complete(?:d)?|[rag])(?:[*_]{1,2})?"
-    r"(?=[ \t]*(?:$|[.,;:!)]|[-–—]))", re.I | re.M)
+    r"\A[ \t]*(?:[*_]{1,2})?(?:(?P<v>red|amber|green|complete(?:d)?)(?:[*_]{1,2})?(?=[ \t]*(?:$|[.,;:!)]|[-–—]))"
+    r"|(?P<letter>[rag])(?:[*_]{1,2})?(?=[ \t]*(?:[:\-–—]|$)))", re.I | re.M)  # "G. Ball agreed": an initial
 # "Update on 2.1c: green, all delivered": a ref with a colon (or "is now") and a rating, then a separator.
 _REF_RAG = re.compile(rf"(?<![\w.]){_REF_CORE}[ \t]*(?::|is[ \t]+now)[ \t]*(?P<v>red|amber|green)"
                       r"(?=[ \t]*(?:$|[.,;:!)]|[-–—]\s))", re.I | re.M)
@@ -116,7 +116,7 @@ def ratings(text: str) -> tuple[list[str], str]:
     rest = text.strip()
     lead = _LEADING.match(rest)
     if lead and not _ALONE.match(rest.split("\n", 1)[0]):
-        found.append(_RATINGS[lead.group("v").lower()])
+        found.append(_RATINGS[(lead.group("v") or lead.group("letter")).lower()])
         rest = re.sub(r"\A[ \t]*[-–—:.,;!)]*[ \t]*", "", rest[lead.end():])
     for m in _LABEL.finditer(rest):
         value = (m.group("v") or m.group("v2")).lower().replace("-", " ")
