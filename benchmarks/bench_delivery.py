@@ -45,8 +45,8 @@ def _digest(i: int) -> tuple[str, str]:
 def main() -> dict[str, Any]:
     from aiosmtpd.controller import Controller
 
-    from planwarden.config import SmtpSettings
-    from planwarden.db import forget, session_factory, session_scope
+    from planwarden.core.config import SmtpSettings
+    from planwarden.core.db import forget, session_factory, session_scope
     from planwarden.mail.compose import Draft
     from planwarden.mail.delivery import deliver_pending
     from planwarden.mail.outbox import enqueue

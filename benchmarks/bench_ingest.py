@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["PLANWARDEN_DATABASE_URL"] = f"sqlite:///{work / 'planwarden.db'}"
     os.environ["PLANWARDEN_HOME"] = str(work)
 
-    from planwarden.config import load_config
-    from planwarden.db import session_factory
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_factory
     from planwarden.mail.outbox_folder import FolderMailbox
     from planwarden.replies.collect import collect
     sys.path.insert(0, str(REPO / "tests"))  # the seeded plan is a test fixture, not shipped code

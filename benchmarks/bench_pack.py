@@ -69,8 +69,8 @@ def _setup_env(home: Path) -> None:
 
 
 def _timed_build(plan_key: str, as_of: dt.date) -> dict[str, Any]:
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
     from planwarden.pack.build import build, request_for
 
     config = load_config()
@@ -98,8 +98,8 @@ def _pages(pdf: Path) -> int | None:
 
 
 def bench_seed(home: Path) -> dict[str, Any]:
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
     from planwarden.importing import import_file
 
     config = load_config()
@@ -110,12 +110,12 @@ def bench_seed(home: Path) -> dict[str, Any]:
 
 
 def bench_synthetic(actions: int = 2000) -> dict[str, Any]:
-    from planwarden import clock
-    from planwarden.clock import FixedClock
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
-    from planwarden.directory import Directory
-    from planwarden.store import PlanWriter
+    from planwarden.core import clock
+    from planwarden.core.clock import FixedClock
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
+    from planwarden.plan.directory import Directory
+    from planwarden.importing.writer import PlanWriter
 
     config = load_config()
     previous = clock.set_clock(FixedClock(dt.datetime(2023, 1, 10, 9, tzinfo=dt.timezone.utc)))

@@ -33,7 +33,7 @@ def people(owners: int) -> list[dict[str, str]]:
 
 
 def make_config(db: Path, owners: int) -> Any:
-    from planwarden.config import (Config, DirectoryConfig, GovernanceConfig, MailSettings, PersonConfig, PlanConfig,
+    from planwarden.core.config import (Config, DirectoryConfig, GovernanceConfig, MailSettings, PersonConfig, PlanConfig,
                                    Settings)
 
     directory = DirectoryConfig(people=[PersonConfig(**p) for p in people(owners)]
@@ -49,8 +49,8 @@ def build(db: Path, actions: int, owners: int) -> None:
     """The store, written with bulk inserts (the importer is not what is measured)."""
     from sqlalchemy import insert
 
-    from planwarden.db import engine_for
-    from planwarden.models import Action, ActionOwner, Area, Person, Plan, ProgressUpdate, Section
+    from planwarden.core.db import engine_for
+    from planwarden.plan.models import Action, ActionOwner, Area, Person, Plan, ProgressUpdate, Section
 
     rng = random.Random(0)
     now = dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc)
@@ -90,8 +90,8 @@ def peak_mb() -> float:
 
 def measure(db: Path, owners: int) -> dict[str, Any]:
     """The measured step: exactly what `planwarden remind --dry-run` does."""
-    from planwarden import clock
-    from planwarden.db import engine_for
+    from planwarden.core import clock
+    from planwarden.core.db import engine_for
     from planwarden.reminders.run import run_reminders
 
     config = make_config(db, owners)
@@ -111,12 +111,12 @@ def naive(db: Path, owners: int, sample: int) -> dict[str, Any]:
     from prefect import flow, task
     from sqlalchemy import select
 
-    from planwarden.db import session_scope
-    from planwarden.directory import Directory
+    from planwarden.core.db import session_scope
+    from planwarden.plan.directory import Directory
     from planwarden.reminders.run import (ActionState, PersonState, Router, WorkingCalendar, build_digests,
                                           digest_context, load_infos, load_sent, reminders_due, secretary_for)
-    from planwarden.emails import render
-    from planwarden.models import Action
+    from planwarden.mail.emails import render
+    from planwarden.plan.models import Action
 
     config = make_config(db, owners)
     plan_cfg = config.plan(PLAN)

@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from planwarden.log import install_redaction as _install_redaction
+from planwarden.core.log import install_redaction as _install_redaction
 
 _install_redaction()  # every process that runs planwarden code logs redacted records only

@@ -24,8 +24,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
-from planwarden import clock as clock_module
-from planwarden.clock import FixedClock
+from planwarden.core import clock as clock_module
+from planwarden.core.clock import FixedClock
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -80,7 +80,7 @@ def pg_url(postgres_available: str | None) -> Iterator[str]:
         pytest.skip(PG_HOW.format(url=PG_URL))
     import psycopg
 
-    from planwarden import db
+    from planwarden.core import db
 
     schema = f"pw_{uuid.uuid4().hex[:12]}"
     plain = PG_URL.replace("postgresql+psycopg://", "postgresql://")
@@ -95,7 +95,7 @@ def pg_url(postgres_available: str | None) -> Iterator[str]:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
-    from planwarden import db
+    from planwarden.core import db
 
     url = f"sqlite:///{tmp_path / 'planwarden.db'}"
     yield url

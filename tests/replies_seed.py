@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.directory import Directory
-from planwarden.models import Action, ActionOwner, OutboxMessage, Plan
-from planwarden.store import record_change, snapshot, sync_person
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
+from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Plan
+from planwarden.plan.store import record_change, snapshot, sync_person
 
 PLAN = "jtai"
 ACTIONS: list[tuple[str, str, list[str], str | None, dt.date | None]] = [

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden.config import Config, load_config
-from planwarden.db import session_factory
-from planwarden.models import Action, OutboxMessage, ProgressUpdate
+from planwarden.core.config import Config, load_config
+from planwarden.core.db import session_factory
+from planwarden.plan.models import Action, OutboxMessage, ProgressUpdate
 from planwarden.replies.ingest import IngestResult, ingest_raw
 from replies_seed import seed
 

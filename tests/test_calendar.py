@@ -19,10 +19,10 @@ from planwarden.calendar.models import CalendarEvent
 from planwarden.calendar.service import run
 from planwarden.calendar.timezones import UnknownTimezone, vtimezone
 from planwarden.cli import main
-from planwarden.clock import FixedClock
-from planwarden.config import ConfigError, load_config
-from planwarden.db import session_scope
-from planwarden.models import OutboxMessage
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import ConfigError, load_config
+from planwarden.core.db import session_scope
+from planwarden.plan.models import OutboxMessage
 
 LONDON = "Europe/London"
 
@@ -393,10 +393,10 @@ def test_built_pack_adds_a_note_to_that_meeting_as_an_update(cfg_dir: Path, db_u
 
 def test_owner_feeds_hold_each_owners_due_dates(cfg_dir: Path, db_url: str, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from planwarden.config import PlanConfig
-    from planwarden.directory import Directory
+    from planwarden.core.config import PlanConfig
+    from planwarden.plan.directory import Directory
     from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection
-    from planwarden.store import PlanWriter
+    from planwarden.importing.writer import PlanWriter
 
     config = load_config()
     parsed = ParsedPlan(
@@ -427,7 +427,7 @@ def test_daily_flow_sends_what_changed_once(cfg_dir: Path, sqlite_url: str, db_u
                                             prefect_harness: None) -> None:
     if db_url != sqlite_url:
         pytest.skip("one database is enough to check the flow's wiring")
-    from flows.governance_calendar import governance_calendar
+    from planwarden.orchestration.flows.governance_calendar import governance_calendar
 
     first = governance_calendar(plan_key="jtai", feeds_dir=str(tmp_path / "feeds"))
     assert sorted(m["uid"] for m in first["sent"]) == ["board@example.org", "conference@example.org"]

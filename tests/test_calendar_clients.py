@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from planwarden.cli import main
-from planwarden.clock import FixedClock
-from planwarden.db import session_scope
-from planwarden.models import OutboxMessage
+from planwarden.core.clock import FixedClock
+from planwarden.core.db import session_scope
+from planwarden.plan.models import OutboxMessage
 from servers import free_port
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from planwarden.calendar.events import PlannedEvent, plan_calendar
-from planwarden.config import load_config
+from planwarden.core.config import load_config
 
 from test_calendar import BOARD, CONFERENCE, write_config  # rootdir-relative (pytest rootdir import mode)
 
@@ -190,7 +190,7 @@ def test_calendar_items_mode_creates_once_updates_in_place_and_cancels(tmp_path:
                                                                        clock: Any) -> None:
     from planwarden.calendar.server_items import push_items
     from planwarden.calendar.sync import observe, pending
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
 
     path = write_config(tmp_path / "cfg", BOARD + CONFERENCE)
     gov = path.parent / "governance.toml"

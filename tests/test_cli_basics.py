@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from planwarden.cli import main
-from planwarden.configref import render_reference
+from planwarden.core.configref import render_reference
 
 REPO = Path(__file__).resolve().parents[1]
 

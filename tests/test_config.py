@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planwarden.config import ConfigError, load_config
+from planwarden.core.config import ConfigError, load_config
 
 DIRECTORY = """
 [[people]]

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from planwarden.dates import implausible_year, parse_due, parse_rag, rag_colour
+from planwarden.plan.dates import implausible_year, parse_due, parse_rag, rag_colour
 
 D = dt.date
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import planwarden.db as db
+import planwarden.core.db as db
 from planwarden.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai" / "planwarden.toml"

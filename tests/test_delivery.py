@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from planwarden.clock import FixedClock
-from planwarden.db import session_factory, session_scope
+from planwarden.core.clock import FixedClock
+from planwarden.core.db import session_factory, session_scope
 from planwarden.mail.compose import Draft
 from planwarden.mail.delivery import (backoff, claim, deliver_pending, mark_reported, redact,
                                       unreported_failures)
 from planwarden.mail.outbox import enqueue
 from planwarden.mail.outbox_folder import OutboxFolderTransport
 from planwarden.mail.transport import Delivery, OutgoingMail, TransportUnavailable
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 
 OnResult = Callable[[int, Delivery], None]
 

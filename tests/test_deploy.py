@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from planwarden.config import load_config
-from planwarden.service import deployment_specs
+from planwarden.core.config import load_config
+from planwarden.orchestration.service import deployment_specs
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai" / "planwarden.toml"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from planwarden.config import EwsSettings
+from planwarden.core.config import EwsSettings
 from planwarden.mail.compose import Draft, build
 from planwarden.mail.ews import EwsMailbox, EwsTransport
 from planwarden.mail.transport import OutgoingMail, TransportUnavailable

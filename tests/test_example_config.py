@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from planwarden.config import Config, load_config
-from planwarden.directory import Directory, normalise
-from planwarden.governance import series_dates, upcoming
+from planwarden.core.config import Config, load_config
+from planwarden.plan.directory import Directory, normalise
+from planwarden.calendar.governance import series_dates, upcoming
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "examples" / "jtai"

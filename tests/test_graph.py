@@ -13,16 +13,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from planwarden.clock import FixedClock
-from planwarden.config import GraphSettings
-from planwarden.db import session_factory, session_scope
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import GraphSettings
+from planwarden.core.db import session_factory, session_scope
 from planwarden.mail.compose import Draft, build
 from planwarden.mail.delivery import deliver_pending
 from planwarden.mail.graph import GraphMailbox, GraphTransport
 from planwarden.mail.models import MailState
 from planwarden.mail.outbox import enqueue
 from planwarden.mail.transport import MailboxUnavailable, OutgoingMail, TransportUnavailable
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 
 DATA = Path(__file__).parent / "data" / "graph"
 SETTINGS = GraphSettings(tenant_id="contoso-tenant", client_id="app-id", mailbox="plan@contoso.org")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from planwarden.config import ImapSettings
+from planwarden.core.config import ImapSettings
 from planwarden.mail.imap import ImapMailbox
 from planwarden.mail.transport import MailboxUnavailable
 from servers import free_port

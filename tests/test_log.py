@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from planwarden.log import JsonFormatter, RedactingFormatter, redact
+from planwarden.core.log import JsonFormatter, RedactingFormatter, redact
 
 
 def test_addresses_and_url_passwords_are_redacted() -> None:

@@ -1,7 +1,7 @@
 """Mail always goes out: after an outage, a 421 or a kill -9, the day's reminders arrive that day, once.
 
 Real components: the reminders job on the jtai plan, the delivery task the flows end
-with (``tasks.mail.deliver_outbox``, as the 5-minute outbox flow runs it) and a real SMTP
+with (``planwarden.orchestration.tasks.mail.deliver_outbox``, as the 5-minute outbox flow runs it) and a real SMTP
 server (aiosmtpd) on loopback. Time moves only with the injected clock: each "tick" is
 what the outbox flow does every five minutes; nobody runs anything by hand.
 """
@@ -23,11 +23,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from planwarden.clock import FixedClock
-from planwarden.config import load_config
-from planwarden.db import session_factory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import load_config
+from planwarden.core.db import session_factory
 from planwarden.mail.delivery import MailUnavailable
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 from planwarden.reminders.run import run_reminders
 from replies_seed import seed
 from servers import free_port
@@ -78,7 +78,7 @@ def smtp(db_url: str, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.Mon
 
 def tick(clock: FixedClock, minutes: int = 5) -> str | None:
     """What the outbox flow does every five minutes; returns why it failed, if it did."""
-    from tasks.mail import deliver_outbox
+    from planwarden.orchestration.tasks.mail import deliver_outbox
 
     clock.advance(minutes=minutes)
     try:
@@ -153,9 +153,9 @@ def test_down_all_day_goes_out_next_morning_saying_so_and_is_not_doubled(smtp: S
 
 DELIVER = """
 import datetime, sys
-from planwarden import clock
-from planwarden.db import session_factory
-from planwarden.config import SmtpSettings
+from planwarden.core import clock
+from planwarden.core.db import session_factory
+from planwarden.core.config import SmtpSettings
 from planwarden.mail.delivery import deliver_pending
 from planwarden.mail.smtp import SmtpTransport
 url, port = sys.argv[1], int(sys.argv[2])

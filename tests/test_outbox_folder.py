@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from planwarden.clock import FixedClock
+from planwarden.core.clock import FixedClock
 from planwarden.mail.compose import Draft, build
 from planwarden.mail.outbox_folder import FolderMailbox, OutboxFolderTransport
 from planwarden.mail.transport import Delivery, OutgoingMail, TransportUnavailable

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PlanConfig, load_config
-from planwarden.db import session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PlanConfig, load_config
+from planwarden.core.db import session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing import import_file
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection
-from planwarden.models import Action, ProgressUpdate
+from planwarden.plan.models import Action, ProgressUpdate
 from planwarden.pack.build import build, parse_month, request_for
 from planwarden.pack.models import PackSnapshot
 from planwarden.pack.render import render_html
 from planwarden.pack.state import PackError
-from planwarden.store import PlanWriter
+from planwarden.importing.writer import PlanWriter
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai"
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from planwarden.cli import main
-from planwarden.clock import FixedClock
-from planwarden.config import load_config
-from planwarden.db import session_scope
-from planwarden.models import OutboxMessage
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import load_config
+from planwarden.core.db import session_scope
+from planwarden.plan.models import OutboxMessage
 from planwarden.pack import deliver
 from planwarden.pack.build import build, request_for
 

@@ -12,13 +12,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from planwarden.clock import FixedClock
-from planwarden.config import SmtpSettings, load_config
-from planwarden.db import session_scope
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import SmtpSettings, load_config
+from planwarden.core.db import session_scope
 from planwarden.importing import import_file
 from planwarden.mail.factory import deliver_queued
 from planwarden.mail.smtp import SmtpTransport
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 from planwarden.pack.models import PackSnapshot
 from planwarden.pack.run import run_board_packs
 from planwarden.pack.schedule import calendar_for, due_packs, working_days_before
@@ -64,7 +64,7 @@ def test_run_builds_and_queues_once_per_meeting(jtai_env: str, clock: FixedClock
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_flow_sends_the_pack_on_schedule(jtai_env: str, clock: FixedClock, prefect_harness: None) -> None:
-    from flows.board_pack import board_pack
+    from planwarden.orchestration.flows.board_pack import board_pack
 
     config = load_config()
     with session_scope(jtai_env) as session:

@@ -20,17 +20,17 @@ import pikepdf
 import pytest
 from docx import Document
 
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PlanConfig, load_config
-from planwarden.db import session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PlanConfig, load_config
+from planwarden.core.db import session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection
 from planwarden.pack import parts
 from planwarden.pack.build import InProcess, prepare, request_for
 from planwarden.pack.compute import PackData
 from planwarden.pack.render import render_pdf
 from planwarden.pack.word import render_docx
-from planwarden.store import PlanWriter
+from planwarden.importing.writer import PlanWriter
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 UTC = dt.timezone.utc

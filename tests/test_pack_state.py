@@ -6,14 +6,15 @@ import datetime as dt
 
 import pytest
 
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PlanConfig
-from planwarden.db import session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PlanConfig
+from planwarden.core.db import session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection
-from planwarden.models import Action, ProgressUpdate
+from planwarden.plan.models import Action, ProgressUpdate
 from planwarden.pack.state import PackError, day_end, load_record, state_at, states_at
-from planwarden.store import PlanWriter, record_change
+from planwarden.plan.store import record_change
+from planwarden.importing.writer import PlanWriter
 
 UTC = dt.timezone.utc
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from planwarden.cli import main
-from planwarden.clock import FixedClock
+from planwarden.core.clock import FixedClock
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
@@ -68,7 +68,7 @@ def test_preview_emails_renders_every_registered_template(tmp_path: Path, capsys
 
 def test_eleven_weeks_of_daily_runs_on_the_jtai_example(jtai: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Every day from the plan's update date, weekends and bank holidays included."""
-    from planwarden.config import load_config
+    from planwarden.core.config import load_config
     from planwarden.reminders.workdays import WorkingCalendar
 
     calendar = WorkingCalendar(load_config().plan("jtai").reminders.bank_holidays)
@@ -91,7 +91,7 @@ def test_eleven_weeks_of_daily_runs_on_the_jtai_example(jtai: str, capsys: pytes
     # no action is reminded on consecutive working days at the same stage twice: recorded once each
     from sqlalchemy import func, select
 
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.reminders.models import ReminderLog
     with session_scope(jtai) as session:
         total = session.scalar(select(func.count()).select_from(ReminderLog))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from planwarden.cli import main
-from planwarden.clock import FixedClock, at_local
+from planwarden.core.clock import FixedClock, at_local
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "examples" / "jtai"
 
@@ -24,10 +24,10 @@ def jtai(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, clock: FixedClock) ->
 
 def test_flow_records_then_delivers_and_a_rerun_sends_nothing(jtai: str, clock: FixedClock,
                                                               prefect_harness: None) -> None:
-    from flows.daily_reminders import daily_reminders
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
-    from planwarden.models import OutboxMessage
+    from planwarden.orchestration.flows.daily_reminders import daily_reminders
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import OutboxMessage
     from planwarden.reminders.models import ReminderLog
 
     clock.set(at_local(dt.date(2023, 2, 8), "Europe/London"))
@@ -45,7 +45,7 @@ def test_flow_records_then_delivers_and_a_rerun_sends_nothing(jtai: str, clock: 
 
 
 def test_deployment_runs_on_working_day_mornings_in_the_plan_time_zone(jtai: str) -> None:
-    from flows.daily_reminders import deployments
+    from planwarden.orchestration.flows.daily_reminders import deployments
 
     (deployment,) = deployments()
     assert deployment.name == "reminders-jtai" and deployment.parameters == {"plan_key": "jtai"}

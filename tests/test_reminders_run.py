@@ -13,18 +13,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from planwarden import clock as clock_module
-from planwarden.clock import FixedClock, at_local
-from planwarden.config import (Config, DirectoryConfig, GovernanceConfig, GroupConfig, MailSettings, PersonConfig,
+from planwarden.core import clock as clock_module
+from planwarden.core.clock import FixedClock, at_local
+from planwarden.core.config import (Config, DirectoryConfig, GovernanceConfig, GroupConfig, MailSettings, PersonConfig,
                                PlanConfig, ReminderSettings, Settings)
-from planwarden.db import session_factory, session_scope
-from planwarden.directory import Directory
+from planwarden.core.db import session_factory, session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection
-from planwarden.models import OutboxMessage, Person
+from planwarden.plan.models import OutboxMessage, Person
 from planwarden.reminders import run as run_module
 from planwarden.reminders.models import ReminderLog
 from planwarden.reminders.run import remind_plan, run_reminders, runs_json
-from planwarden.store import PlanWriter
+from planwarden.importing.writer import PlanWriter
 
 D = dt.date
 PEOPLE = [

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from planwarden.mail.outbox_folder import FolderMailbox
 from planwarden.mail.transport import Incoming
-from planwarden.models import ProgressUpdate
+from planwarden.plan.models import ProgressUpdate
 from planwarden.replies.collect import collect
 from planwarden.replies.models import InboundMessage
 from replies_support import Env, eml, make_env
@@ -121,11 +121,11 @@ def test_killed_between_commit_and_move_nothing_lost_nothing_twice(env: Env, tmp
     fill(inbox, ["outlook_desktop.eml", "digest_two.eml"])
     script = textwrap.dedent(f"""
         import os, planwarden.importing
-        from planwarden.config import load_config
-        from planwarden.db import session_factory
+        from planwarden.core.config import load_config
+        from planwarden.core.db import session_factory
         from planwarden.mail.outbox_folder import FolderMailbox
         from planwarden.replies.collect import collect
-        from planwarden import clock
+        from planwarden.core import clock
         import datetime as dt
         clock.set_clock(clock.FixedClock(dt.datetime(2022, 12, 14, 9, tzinfo=dt.timezone.utc)))
         class Dies(FolderMailbox):

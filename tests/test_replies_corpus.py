@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from planwarden.models import Action, Person
+from planwarden.plan.models import Action, Person
 from replies_seed import ACTIONS
 from replies_support import Env, make_env
 
@@ -165,7 +165,7 @@ def test_corpus_through_imap(sqlite_jtai: str, clock: object, monkeypatch: pytes
 def test_the_reminders_own_how_to_reply_block_copied_verbatim_changes_nothing(sqlite_jtai: str, clock: object,
                                                                                part: str) -> None:
     """The block as the reminder renders it (text, and HTML as a client turns it into text), copied under a ref."""
-    from planwarden.emails import load_samples, render
+    from planwarden.mail.emails import load_samples, render
     from planwarden.replies.htmltext import html_to_text
     from replies_support import reply
 

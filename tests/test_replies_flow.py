@@ -13,11 +13,11 @@ def env(jtai_env: str, clock: object) -> Env:
 
 
 def test_flow_is_deployed_every_ten_minutes_in_the_plan_timezone(jtai_env: str) -> None:
-    from flows.collect_replies import collect_replies, deployments
-    from planwarden.config import load_config
-    from planwarden.service import JOBS, deployment_specs
+    from planwarden.orchestration.flows.collect_replies import collect_replies, deployments
+    from planwarden.core.config import load_config
+    from planwarden.orchestration.service import JOBS, deployment_specs
 
-    assert any(j.module == "flows.collect_replies" and j.flow == "collect_replies" for j in JOBS)
+    assert any(j.module == "planwarden.orchestration.flows.collect_replies" and j.flow == "collect_replies" for j in JOBS)
     spec = next(s for s in deployment_specs(load_config()) if s["name"] == "replies-jtai")
     assert (spec["cron"], spec["timezone"]) == ("*/10 * * * *", "Europe/London")
     [dep] = deployments()
@@ -28,7 +28,7 @@ def test_flow_is_deployed_every_ten_minutes_in_the_plan_timezone(jtai_env: str) 
 
 @pytest.mark.slow
 def test_flow_run_collects_records_and_sends_confirmations(env: Env, prefect_harness: None) -> None:
-    from flows.collect_replies import collect_replies
+    from planwarden.orchestration.flows.collect_replies import collect_replies
 
     inbox = env.config.mail_dir("inbox")
     inbox.mkdir(parents=True, exist_ok=True)

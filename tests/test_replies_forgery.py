@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from planwarden.models import Action, ProgressUpdate
+from planwarden.plan.models import Action, ProgressUpdate
 from replies_seed import REMINDERS
 from replies_support import Env, make_env
 

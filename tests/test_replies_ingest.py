@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from planwarden.models import History, Person, ProgressUpdate
+from planwarden.plan.models import History, Person, ProgressUpdate
 from planwarden.replies.models import InboundMessage
 from replies_support import Env, eml, make_env, reply
 
@@ -173,8 +173,8 @@ def test_large_attachment_kept_as_evidence_within_limits(env: Env) -> None:
 
 
 def test_reply_for_deleted_action_is_quarantined(env: Env, clock: object) -> None:
-    from planwarden import clock as clk
-    from planwarden.models import Action
+    from planwarden.core import clock as clk
+    from planwarden.plan.models import Action
 
     with env.sessions.begin() as s:
         s.get(Action, env.ids["1.1a"]).deleted_at = clk.now()

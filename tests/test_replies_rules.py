@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from planwarden.models import Action, Plan
+from planwarden.plan.models import Action, Plan
 from planwarden.replies import auth, rules
 from planwarden.replies.extract import Extracted
 from planwarden.replies.facts import Facts

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from planwarden.cli import main
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PlanConfig
-from planwarden.db import session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PlanConfig
+from planwarden.core.db import session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing.parsed import ParsedAction, ParsedPlan
-from planwarden.models import Action, History, ProgressUpdate
-from planwarden.store import PlanWriter
+from planwarden.plan.models import Action, History, ProgressUpdate
+from planwarden.importing.writer import PlanWriter
 
 
 def _plan_with_request(url: str) -> int:

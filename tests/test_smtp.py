@@ -21,15 +21,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import func, select
 
-from planwarden.clock import FixedClock
-from planwarden.config import SmtpSettings
-from planwarden.db import session_factory, session_scope
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import SmtpSettings
+from planwarden.core.db import session_factory, session_scope
 from planwarden.mail.compose import Draft, build
 from planwarden.mail.delivery import deliver_pending
 from planwarden.mail.outbox import enqueue
 from planwarden.mail.smtp import SmtpTransport
 from planwarden.mail.transport import OutgoingMail, TransportUnavailable
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 from servers import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -260,8 +260,8 @@ def test_tls_and_login_with_credentials_from_the_environment(
 
 DELIVER = """
 import sys
-from planwarden.db import session_factory
-from planwarden.config import SmtpSettings
+from planwarden.core.db import session_factory
+from planwarden.core.config import SmtpSettings
 from planwarden.mail.delivery import deliver_pending
 from planwarden.mail.smtp import SmtpTransport
 url, port = sys.argv[1], int(sys.argv[2])

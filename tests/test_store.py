@@ -7,14 +7,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from planwarden.clock import FixedClock
-from planwarden.config import DirectoryConfig, PersonConfig, PlanConfig, RoleConfig
-from planwarden.db import DatabaseUnavailable, engine_for, session_scope
-from planwarden.directory import Directory
+from planwarden.core.clock import FixedClock
+from planwarden.core.config import DirectoryConfig, PersonConfig, PlanConfig, RoleConfig
+from planwarden.core.db import DatabaseUnavailable, engine_for, session_scope
+from planwarden.plan.directory import Directory
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection
-from planwarden.models import Action, History, ProgressUpdate
-from planwarden.queries import actions_json
-from planwarden.store import PlanWriter
+from planwarden.plan.models import Action, History, ProgressUpdate
+from planwarden.plan.queries import actions_json
+from planwarden.importing.writer import PlanWriter
 
 DIRECTORY = Directory(DirectoryConfig(
     people=[PersonConfig(id="pat", name="Pat Jones", email="pat.jones@example.org")],

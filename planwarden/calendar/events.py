@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from planwarden.config import Config, MeetingConfig, PersonConfig
-from planwarden.directory import Directory
-from planwarden.governance import _length, in_rule, is_all_day, last_day
+from planwarden.core.config import Config, MeetingConfig, PersonConfig
+from planwarden.plan.directory import Directory
+from planwarden.calendar.governance import _length, in_rule, is_all_day, last_day
 from planwarden.calendar.errors import CalendarError
 from planwarden.calendar.timezones import zone
 

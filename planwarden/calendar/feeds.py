@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from planwarden.calendar.events import organiser_of, uid_domain
 from planwarden.calendar.ics import PRODID
-from planwarden.config import Config
-from planwarden.models import Action, ActionOwner, Plan
+from planwarden.core.config import Config
+from planwarden.plan.models import Action, ActionOwner, Plan
 
 
 def owner_feeds(session: Session, config: Config, plan_key: str | None = None) -> dict[str, bytes]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from planwarden.models import Base, UTCDateTime
+from planwarden.plan.models import Base, UTCDateTime
 
 
 class CalendarEvent(Base):

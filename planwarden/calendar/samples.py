@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planwarden.emails import sample
+from planwarden.mail.emails import sample
 
 
 @sample("invite")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from planwarden.calendar.events import CalendarError, PlannedEvent, organiser_of
 from planwarden.calendar.sync import Invitation, Observed, mark_sent
-from planwarden.config import Config
+from planwarden.core.config import Config
 
 
 class CalendarItems(Protocol):

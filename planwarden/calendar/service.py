@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from planwarden import clock
+from planwarden.core import clock
 from planwarden.calendar import ics
 from planwarden.calendar.events import PlannedEvent
 from planwarden.calendar.sync import Invitation, Observed, mark_sent, observe, pending
-from planwarden.config import Config
+from planwarden.core.config import Config
 from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
 
@@ -89,7 +89,7 @@ def queue_invitation(session: Session, config: Config, inv: Invitation) -> None:
 
 
 def draft_for(config: Config, inv: Invitation) -> Draft:
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     email = render("invite", invite_context(inv))
     organiser = inv.event.organiser.email if inv.event.organiser else None

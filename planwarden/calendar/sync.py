@@ -24,13 +24,13 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
+from planwarden.core import clock
 from planwarden.calendar import ics
 from planwarden.calendar.events import Attendee, Calendar, Override, PlannedEvent, plan_calendar
 from planwarden.calendar.models import CalendarEvent
 from planwarden.calendar.packlink import pack_notes
 from planwarden.calendar.timezones import zone
-from planwarden.config import Config
+from planwarden.core.config import Config
 
 Method = Literal["REQUEST", "CANCEL"]
 

@@ -15,8 +15,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
-    from planwarden.queries import actions_json
+    from planwarden.core.db import session_scope
+    from planwarden.plan.queries import actions_json
 
     config = load()
     with session_scope(config.database_url) as session:

@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden import clock
+    from planwarden.core import clock
 
     for path in (args.out, args.feed):
         if path is not None and path.suffix.lower() != ".ics":
@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
 def _handle(args: argparse.Namespace, config: Any) -> int:
     from planwarden.calendar.events import CalendarError
     from planwarden.calendar.service import deliver, run
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
 
     try:
         with session_scope(config.database_url) as session:

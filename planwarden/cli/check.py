@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """Start-up checks an operator runs after changing the config: fail fast, say why."""
-    from planwarden.db import engine_for, redact_url
+    from planwarden.core.db import engine_for, redact_url
 
     config = load()
     engine_for(config.database_url)
@@ -41,6 +41,6 @@ def _try_mailbox(config: Any) -> str:
         mailbox = mailbox_for(config)
         next(iter(mailbox.fetch(limit=1)), None)
     except Exception as exc:  # noqa: BLE001 - any failure here is reported to the operator
-        from planwarden.log import redact
+        from planwarden.core.log import redact
         return f"unreachable: {redact(str(exc))[:200]}"
     return "ok"

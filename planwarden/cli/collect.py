@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from planwarden.cli.ingest import print_results
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.replies.collect import collect, mailbox_for
 
     config = load()

@@ -19,13 +19,13 @@ class UserError(Exception):
 
 def run_handler(args: argparse.Namespace) -> int:
     """Run the chosen command; turn known failures into one clear line, no trace dump."""
-    from planwarden.config import ConfigError
     from sqlalchemy.exc import DatabaseError, OperationalError
 
-    from planwarden.db import DatabaseUnavailable, describe
+    from planwarden.core.config import ConfigError
+    from planwarden.core.db import DatabaseUnavailable, describe
     from planwarden.mail.delivery import MailUnavailable
     from planwarden.importing.errors import ImportFormatError
-    from planwarden.queries import UnknownPlan
+    from planwarden.plan.queries import UnknownPlan
 
     try:
         return int(args.handler(args) or 0)
@@ -90,7 +90,7 @@ def command(sub: Any, name: str, handler: Callable[[argparse.Namespace], int | N
 
 def load() -> Any:
     """The validated config (raises ConfigError naming file, key and reason)."""
-    from planwarden.config import load_config
+    from planwarden.core.config import load_config
     return load_config()
 
 

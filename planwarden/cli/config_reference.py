@@ -13,7 +13,7 @@ def register(sub: Any) -> None:
 
 
 def reference(args: argparse.Namespace) -> int:
-    from planwarden.configref import render_reference
+    from planwarden.core.configref import render_reference
 
     print(render_reference())
     return 0

@@ -15,7 +15,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.demo import DemoError, run_demo
+    from planwarden.orchestration.demo import DemoError, run_demo
 
     try:
         run_demo(args.dir.resolve(), say=lambda line: print(line, flush=True))

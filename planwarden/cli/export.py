@@ -17,8 +17,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
-    from planwarden.export import export_plan
+    from planwarden.core.db import session_scope
+    from planwarden.plan.export import export_plan
 
     if args.out.suffix.lower() != ".xlsx":
         raise UserError(f"{args.out}: export writes .xlsx files")

@@ -25,7 +25,7 @@ def plan_key_for(config: Any, key: str | None, file: Path) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.importing import import_file
 
     config = load()

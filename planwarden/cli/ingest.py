@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.replies.ingest import ingest_raw
 
     paths = [Path(f) for f in args.files]

@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
 
     config = load()
     sessions = session_factory(config.database_url)
@@ -56,7 +56,7 @@ def _report(sessions: Any) -> dict[str, Any]:
     from sqlalchemy import func, select
     from sqlalchemy.orm import defer
 
-    from planwarden.models import OutboxMessage
+    from planwarden.plan.models import OutboxMessage
 
     with sessions.begin() as session:
         counts = dict.fromkeys(STATES, 0)

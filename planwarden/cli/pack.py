@@ -43,8 +43,8 @@ def _as_of(args: argparse.Namespace, today: dt.date) -> dt.date:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden import clock
-    from planwarden.db import session_scope
+    from planwarden.core import clock
+    from planwarden.core.db import session_scope
     from planwarden.pack import build as pack_build
     from planwarden.pack import deliver
     from planwarden.pack.state import PackError

@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.emails import preview
+    from planwarden.mail.emails import preview
 
     try:
         result = preview(args.out, args.names or None)

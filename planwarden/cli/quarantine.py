@@ -42,7 +42,7 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def handle_list(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.replies.quarantine import waiting
 
     config = load()
@@ -63,7 +63,7 @@ def handle_list(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, fn: Any) -> int:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.replies.quarantine import QuarantineError
 
     config = load()

@@ -20,8 +20,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden import clock
-    from planwarden.queries import UnknownPlan
+    from planwarden.core import clock
+    from planwarden.plan.queries import UnknownPlan
     from planwarden.reminders.run import plans_to_run, run_reminders, runs_json
 
     config = load()
@@ -50,8 +50,8 @@ def handle(args: argparse.Namespace) -> int:
 def _require_imported(config: Any, key: str, unknown: type[Exception]) -> None:
     from sqlalchemy import select
 
-    from planwarden.db import session_scope
-    from planwarden.models import Plan
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import Plan
 
     with session_scope(config.database_url) as session:
         if session.scalar(select(Plan.id).where(Plan.key == key)) is None:

@@ -19,8 +19,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden import decisions
-    from planwarden.db import session_scope
+    from planwarden.plan import decisions
+    from planwarden.core.db import session_scope
 
     if args.decision and args.id is None:
         raise UserError(f"requests {args.decision} needs the request id")

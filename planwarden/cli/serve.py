@@ -18,8 +18,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.log import setup_logging
-    from planwarden.service import ServiceError, deployment_specs, serve
+    from planwarden.core.log import setup_logging
+    from planwarden.orchestration.service import ServiceError, deployment_specs, serve
 
     config = load()
     if args.list:

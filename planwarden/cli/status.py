@@ -15,8 +15,8 @@ def register(sub: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from planwarden.db import session_scope
-    from planwarden.status import status
+    from planwarden.core.db import session_scope
+    from planwarden.orchestration.status import status
 
     config = load()
     with session_scope(config.database_url) as session:

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from planwarden.config import Config
-from planwarden.directory import Directory
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.parsed import ParsedPlan, Warning_
+from planwarden.importing.writer import PlanWriter
 
 
 @dataclass
@@ -80,8 +81,6 @@ def _require_actions(parsed: ParsedPlan, path: Path) -> ParsedPlan:
 
 def import_file(session: Session, config: Config, path: Path, plan_key: str) -> ImportSummary:
     """Import one document into plan ``plan_key`` inside the caller's transaction."""
-    from planwarden.store import PlanWriter  # store imports importing.parsed: keep the cycle open
-
     parsed = read_document(path)
     writer = PlanWriter(session, config.plan(plan_key), Directory(config.directory),
                         actor=f"import {path.name}", source="import", source_ref=path.name)

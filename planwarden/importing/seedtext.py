@@ -57,7 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from planwarden.dates import MONTHS, parse_due, parse_rag
+from planwarden.plan.dates import MONTHS, parse_due, parse_rag
 from planwarden.importing.htmltext import continues, ends_sentence, html_to_text, join_fragments
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection, Warning_
 from planwarden.importing.spreadsheet import canonical_ref, column_key, split_heading

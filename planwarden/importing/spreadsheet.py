@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from planwarden.dates import find_dates, parse_due, parse_rag
+from planwarden.plan.dates import find_dates, parse_due, parse_rag
 from planwarden.importing.errors import ImportFormatError
 from planwarden.importing.htmltext import html_to_text, join_fragments
 from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, ParsedSection, Warning_

@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden import clock
-from planwarden.log import redact
+from planwarden.core import clock
+from planwarden.core.log import redact
 from planwarden.mail.compose import envelope_recipients
 from planwarden.mail.late import with_late_line
 from planwarden.mail.transport import Delivery, OutgoingMail, Transport, TransportUnavailable
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from planwarden.config import Config
+from planwarden.core.config import Config
 from planwarden.mail.transport import Mailbox, Transport
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def mailbox_for(config: Config, plan_key: str | None = None) -> Mailbox:
         return EwsMailbox(mail.ews, processed_folder=mail.imap.processed_folder,
                           quarantine_folder=mail.imap.quarantine_folder)
     if mail.transport == "graph":
-        from planwarden.db import session_factory
+        from planwarden.core.db import session_factory
         from planwarden.mail.graph import GraphMailbox
         return GraphMailbox(mail.graph, sessions=session_factory(config.database_url),
                             processed_folder=mail.imap.processed_folder, quarantine_folder=mail.imap.quarantine_folder)
@@ -60,7 +60,7 @@ def deliver_queued(config: Config, *, batch_size: int = 200, limit: int | None =
                    sessions: "sessionmaker[Session] | None" = None) -> DeliveryStats:
     """The one delivery step: hand everything queued (reminders, confirmations, packs,
     invites alike) to the configured transport, ``batch_size`` per connection."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
     from planwarden.mail.delivery import deliver_pending
 
     return deliver_pending(sessions or session_factory(config.database_url), transport or transport_for(config),

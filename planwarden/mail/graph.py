@@ -28,8 +28,8 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden import clock
-from planwarden.config import GraphSettings
+from planwarden.core import clock
+from planwarden.core.config import GraphSettings
 from planwarden.mail.transport import (Delivery, Incoming, MailboxUnavailable, OutgoingMail,
                                        TransportUnavailable)
 

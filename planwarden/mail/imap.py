@@ -21,7 +21,7 @@ import ssl
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from planwarden.config import ImapSettings
+from planwarden.core.config import ImapSettings
 from planwarden.mail.transport import Incoming, MailboxUnavailable
 
 _NETWORK = (OSError, imaplib.IMAP4.abort, EOFError)

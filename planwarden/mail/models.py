@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from planwarden.models import Base, UTCDateTime
+from planwarden.plan.models import Base, UTCDateTime
 
 
 class MailState(Base):

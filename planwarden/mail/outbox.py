@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
+from planwarden.core import clock
 from planwarden.mail.compose import Draft, build, new_message_id
-from planwarden.models import OutboxMessage
+from planwarden.plan.models import OutboxMessage
 
 
 def enqueue(session: Session, draft: Draft, *, kind: str, dedupe_key: str, plan_key: str = "",

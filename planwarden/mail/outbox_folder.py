@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
-from planwarden import clock
+from planwarden.core import clock
 from planwarden.mail.transport import Delivery, Incoming, OutgoingMail, TransportUnavailable
 
 OnResult = Callable[[int, Delivery], None]

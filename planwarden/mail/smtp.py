@@ -21,7 +21,7 @@ import socket
 import ssl
 from collections.abc import Callable, Sequence
 
-from planwarden.config import SmtpSettings
+from planwarden.core.config import SmtpSettings
 from planwarden.mail.transport import Delivery, OutgoingMail, TransportUnavailable
 
 OnResult = Callable[[int, Delivery], None]

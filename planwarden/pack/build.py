@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.governance import Occurrence
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.calendar.governance import Occurrence
 from planwarden.pack.compute import PackData, PackRequest, compute, month_end, month_end_before
 from planwarden.pack.models import PackSnapshot
 from planwarden.pack.state import PackError, day_end, load_record

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden.config import Config, PlanConfig
-from planwarden.clock import local_date
-from planwarden.governance import Occurrence, upcoming
-from planwarden.models import ImportRun
+from planwarden.core.config import Config, PlanConfig
+from planwarden.core.clock import local_date
+from planwarden.calendar.governance import Occurrence, upcoming
+from planwarden.plan.models import ImportRun
 from planwarden.pack import sources
 from planwarden.pack.state import (ActionState, AreaInfo, PackError, PlanRecord, PlanState, UpdateState, day_end,
                                    states_at)

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.directory import Directory
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
 from planwarden.mail.compose import Attachment, Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.pack.build import BuiltPack
@@ -108,6 +108,6 @@ def context(built: BuiltPack, attached: bool, size: int) -> dict[str, Any]:
 
 
 def _render(built: BuiltPack, attached: bool, size: int) -> Any:
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     return render("pack", context(built, attached, size))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from planwarden.models import Base, UTCDateTime
+from planwarden.plan.models import Base, UTCDateTime
 
 
 class PackSnapshot(Base):

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from planwarden import clock
-from planwarden.config import Config, PlanConfig
-from planwarden.db import session_scope
+from planwarden.core import clock
+from planwarden.core.config import Config, PlanConfig
+from planwarden.core.db import session_scope
 from planwarden.mail.outbox import already_queued
 from planwarden.pack import build as pack_build
 from planwarden.pack import deliver, schedule

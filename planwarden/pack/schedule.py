@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from planwarden.config import Config, PlanConfig
-from planwarden.governance import Occurrence, upcoming
+from planwarden.core.config import Config, PlanConfig
+from planwarden.calendar.governance import Occurrence, upcoming
 from planwarden.reminders.workdays import WorkingCalendar
 
 LOOKAHEAD_DAYS = 120  # far enough for any sensible working_days_before

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from planwarden.models import OutboxMessage, Person
+from planwarden.plan.models import OutboxMessage, Person
 
 log = logging.getLogger(__name__)
 

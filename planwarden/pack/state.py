@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden.models import Action, Area, History, Plan, ProgressUpdate, Section
-from planwarden.store import TRACKED
+from planwarden.plan.models import Action, Area, History, Plan, ProgressUpdate, Section
+from planwarden.plan.store import TRACKED
 
 
 class PackError(Exception):
@@ -231,7 +231,7 @@ def _apply(actions: dict[int, ActionState], moment: dt.datetime, h: History, rec
         _add_update(state, record.updates.get((h.new or {}).get("id")), moment, h.new)
     elif h.field == "deleted":
         state.deleted = bool(h.new)
-    elif h.field == "date-request" and isinstance(h.new, dict):  # planwarden.decisions
+    elif h.field == "date-request" and isinstance(h.new, dict):  # planwarden.plan.decisions
         state.decided_requests.add(int(h.new.get("update_id", 0)))
     elif h.field in TRACKED:
         _set(state, h.field, h.new, moment)

@@ -27,13 +27,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden import clock
-from planwarden.config import Config, PlanConfig
-from planwarden.directory import Directory
-from planwarden.emails import render
+from planwarden.core import clock
+from planwarden.core.config import Config, PlanConfig
+from planwarden.plan.directory import Directory
+from planwarden.mail.emails import render
 from planwarden.mail.compose import Draft, new_message_id
 from planwarden.mail.delivery import unreported_failures
-from planwarden.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
+from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.reminders.digest import (ActionInfo, Digest, Failure, LastUpdate, PersonState, Recipient, Router,
                                          build_digests, digest_context, valid_email)
 from planwarden.reminders.models import ReminderLog
@@ -318,7 +318,7 @@ def run_reminders(config: Config, *, plan_key: str | None = None, today: dt.date
                   on_plan: Callable[[PlanRun], None] | None = None) -> list[PlanRun]:
     """The daily run for one plan or all of them. ``today`` defaults to the local date
     of each plan's time zone (08:00 in London is 07:00 or 08:00 UTC depending on the season)."""
-    from planwarden.db import session_factory
+    from planwarden.core.db import session_factory
 
     sessions = sessions or session_factory(config.database_url)
     runs = []

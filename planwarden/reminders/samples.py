@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from planwarden.emails import sample
+from planwarden.mail.emails import sample
 from planwarden.reminders.digest import (ActionInfo, Failure, LastUpdate, PersonState, Recipient, Router,
                                          build_digests, digest_context)
 from planwarden.reminders.schedule import Reminder

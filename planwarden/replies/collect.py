@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden.config import Config
-from planwarden.directory import Directory
-from planwarden.log import redact
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
+from planwarden.core.log import redact
 from planwarden.mail.transport import Incoming, Mailbox
 from planwarden.replies.ingest import IngestResult, ingest_one
 

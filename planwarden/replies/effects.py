@@ -18,17 +18,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planwarden.config import Config
-from planwarden.directory import Directory
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
 from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.mail.tags import subject_tag
-from planwarden.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
+from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.replies.facts import Facts
 from planwarden.replies.message import ParsedMail
 from planwarden.replies.placing import today_for
 from planwarden.replies.verdicts import ApplyUpdates, Done, MarkFailing, NoteAway
-from planwarden.store import record_change, sync_person
+from planwarden.plan.store import record_change, sync_person
 
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?)\b", re.I)
 
@@ -97,7 +97,7 @@ def may_answer(address: str, mail_headers: dict[str, list[str]] | None = None) -
 def send_confirmation(session: Session, config: Config, directory: Directory, mail: ParsedMail, now: dt.datetime,
                       applied: list[dict[str, Any]], *, note: str = "") -> list[str]:
     """Queue the read-back of what was recorded; returns the outbox keys queued (none for robots)."""
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     if not applied or not may_answer(mail.sender, mail.headers):
         return []
@@ -175,7 +175,7 @@ def _plans_for_bounce(env: Env, failed: list[tuple[str, str]]) -> list[str]:
 
 
 def _tell_secretaries(env: Env, failed: list[tuple[str, str]]) -> list[str]:
-    from planwarden.emails import render
+    from planwarden.mail.emails import render
 
     queued: list[str] = []
     for plan_key in _plans_for_bounce(env, failed):

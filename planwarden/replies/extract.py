@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from planwarden.dates import find_dates
+from planwarden.plan.dates import find_dates
 from planwarden.mail.replyhelp import EXAMPLE_LINE
 
 _REF_CORE = r"\d{1,3}\.\d{1,3}(?:\.\d{1,3})*[a-z]?"

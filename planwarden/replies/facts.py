@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planwarden.clock import local_date
-from planwarden.config import Config
-from planwarden.directory import Directory
-from planwarden.models import OutboxMessage
+from planwarden.core.clock import local_date
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
+from planwarden.plan.models import OutboxMessage
 from planwarden.replies import auth
 from planwarden.replies.clean import clean_reply
 from planwarden.replies.message import ParsedMail

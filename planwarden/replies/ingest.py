@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.directory import Directory
-from planwarden.log import redact
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
+from planwarden.core.log import redact
 from planwarden.replies.message import ParsedMail, parse
 from planwarden.replies.models import InboundAttachment, InboundMessage
 from planwarden.replies.chain import act, decide

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden.config import PersonConfig
-from planwarden.directory import Directory
+from planwarden.core.config import PersonConfig
+from planwarden.plan.directory import Directory
 from planwarden.mail.tags import parse_subject_tag
-from planwarden.models import Action, ActionOwner, OutboxMessage, Plan, ProgressUpdate
+from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Plan, ProgressUpdate
 from planwarden.replies.extract import Extracted, extract, refs_written
 from planwarden.replies.message import ParsedMail
 
@@ -219,6 +219,6 @@ class SenderCheck:
 
 
 def today_for(action: Action, now: dt.datetime) -> dt.date:
-    from planwarden.clock import local_date
+    from planwarden.core.clock import local_date
 
     return local_date(now, action.plan.timezone or "Europe/London")

@@ -13,17 +13,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.directory import Directory
-from planwarden.models import Action, ActionOwner, Plan, ProgressUpdate
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
+from planwarden.plan.models import Action, ActionOwner, Plan, ProgressUpdate
 from planwarden.replies.clean import clean_reply
 from planwarden.replies.effects import send_confirmation
 from planwarden.replies.extract import Extracted, extract, find_rag
 from planwarden.replies.message import parse
 from planwarden.replies.models import InboundMessage
 from planwarden.replies.placing import PlacedUpdate, SenderCheck, today_for
-from planwarden.store import record_change
+from planwarden.plan.store import record_change
 
 RAGS = ("red", "amber", "green")
 

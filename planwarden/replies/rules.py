@@ -25,7 +25,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-from planwarden.dates import MONTHS, find_dates
+from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.replies import auth
 from planwarden.replies.facts import Facts
 from planwarden.replies.message import ParsedMail

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from planwarden.emails import sample
+from planwarden.mail.emails import sample
 
 PLAN = {"key": "jtai", "title": "JTAI Action Plan — Criminal Exploitation of Children", "mailbox": "jtai-plan@example.org"}
 

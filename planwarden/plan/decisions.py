@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden.models import Action, Plan, ProgressUpdate
-from planwarden.store import record_change
+from planwarden.plan.models import Action, Plan, ProgressUpdate
+from planwarden.plan.store import record_change
 
 APPROVED, REJECTED = "date-approved", "date-rejected"
 

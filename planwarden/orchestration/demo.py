@@ -16,10 +16,10 @@ from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planwarden import clock
-from planwarden.config import Config, load_config
+from planwarden.core import clock
+from planwarden.core.config import Config, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "examples" / "jtai"
 SEED = EXAMPLE / "plan" / "000_3a816ad8139d38e0.txt"
 MARKER = ".planwarden-demo"
@@ -53,7 +53,7 @@ def prepare(folder: Path) -> None:
 
 
 def step_import(ctx: DemoContext) -> None:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.importing import import_file
 
     with on_day(DEMO_START, hour=7), session_scope(ctx.config.database_url) as session:
@@ -63,9 +63,9 @@ def step_import(ctx: DemoContext) -> None:
 
 
 def step_show(ctx: DemoContext) -> None:
-    from planwarden.db import session_scope
-    from planwarden.export import export_plan
-    from planwarden.queries import actions_json
+    from planwarden.core.db import session_scope
+    from planwarden.plan.export import export_plan
+    from planwarden.plan.queries import actions_json
 
     with session_scope(ctx.config.database_url) as session:
         rows = actions_json(session, PLAN)
@@ -133,14 +133,14 @@ def _reminders(session: Any, count: int) -> list[tuple[Any, str, str]]:
     """The first ``count`` reminders sent: (row, owner address, first ref)."""
     from sqlalchemy import select
 
-    from planwarden.models import OutboxMessage
+    from planwarden.plan.models import OutboxMessage
 
     rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder").order_by(OutboxMessage.id))
     return [(row, row.to[0], row.items[0]["ref"]) for row in rows if row.to and row.items][:count]
 
 
 def step_replies(ctx: DemoContext) -> None:
-    from planwarden.db import session_factory, session_scope
+    from planwarden.core.db import session_factory, session_scope
     from planwarden.mail.factory import mailbox_for
     from planwarden.reminders.run import deliver
     from planwarden.replies.collect import collect
@@ -170,7 +170,7 @@ class _Stub:
 
 
 def step_pack(ctx: DemoContext) -> None:
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
     from planwarden.mail.factory import deliver_queued
     from planwarden.pack import build as pack_build
     from planwarden.pack import deliver
@@ -191,7 +191,7 @@ def step_pack(ctx: DemoContext) -> None:
 
 def step_calendar(ctx: DemoContext) -> None:
     from planwarden.calendar.service import deliver, run
-    from planwarden.db import session_scope
+    from planwarden.core.db import session_scope
 
     out = ctx.folder / "governance.ics"
     with on_day(DEMO_START), session_scope(ctx.config.database_url) as session:

@@ -8,7 +8,7 @@ on a phone both render well). HTML is autoescaped — stored text is data.
 Adding an email: write the triplet, then register a sample so ``planwarden
 preview-emails`` renders it::
 
-    from planwarden.emails import sample
+    from planwarden.mail.emails import sample
 
     @sample("confirmation")
     def _confirmation() -> dict: return {...}
@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "emails"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails"
 LAYOUTS = {"base"}
 
 #: name -> a function returning a sample context for that template.

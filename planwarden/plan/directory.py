@@ -13,26 +13,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from planwarden.config import DirectoryConfig, GroupConfig, PersonConfig, RoleConfig
+from planwarden.core.config import DirectoryConfig, GroupConfig, PersonConfig, RoleConfig
+from planwarden.core.text import normalise, tidy
+
+__all__ = ["Directory", "Owner", "Resolution", "normalise", "tidy"]
 
 _SEPARATORS = re.compile(r"\s*(?:,\s*and\s+|,\s*&\s*|,|;|\s+and\s+|\s*&\s*|\s*/\s*)\s*", re.IGNORECASE)
-
-
-def normalise(text: str) -> str:
-    """Case-, whitespace- and punctuation-insensitive form used for matching.
-
-    Apostrophes vanish ("Children's" = "Childrens"); any other run of punctuation or
-    whitespace counts as one space, so "Head of Safeguarding, East Cheshire Trust" =
-    "Head of Safeguarding East Cheshire Trust" and "Head of Service: Education" =
-    "Head of Service Education".
-    """
-    text = re.sub(r"['\u2018\u2019`]", "", text.lower())
-    return re.sub(r"[\W_]+", " ", text).strip()
-
-
-def tidy(text: str) -> str:
-    """Owner text as written, whitespace normalised."""
-    return re.sub(r"[\s\u00a0]+", " ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -83,9 +69,7 @@ class Directory:
         return next((p for p in self.config.people if p.email.lower() == wanted), None)
 
     def group(self, name: str) -> GroupConfig | None:
-        key = normalise(name)
-        return next((g for g in self.config.groups
-                     if key in {normalise(n) for n in [g.name, *g.aliases]}), None)
+        return self.config.group(name)
 
     @cached_property
     def _index(self) -> dict[str, Owner]:

@@ -1,10 +1,10 @@
-"""Alembic environment: runs on the connection planwarden.db hands it."""
+"""Alembic environment: runs on the connection planwarden.core.db hands it."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from planwarden.models import Base
+from planwarden.plan.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only when someone runs `alembic` by hand

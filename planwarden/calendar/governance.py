@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from planwarden.config import GovernanceConfig, MeetingConfig
+from planwarden.core.config import GovernanceConfig, MeetingConfig
 
 DEFAULT_MINUTES = 120
 

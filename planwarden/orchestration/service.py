@@ -25,8 +25,8 @@ from typing import Any
 
 import httpx
 
-from planwarden.config import Config, PlanConfig
-from planwarden.log import get_logger
+from planwarden.core.config import Config, PlanConfig
+from planwarden.core.log import get_logger
 
 log = get_logger(__name__)
 
@@ -40,11 +40,11 @@ class Job:
 
 
 JOBS = (
-    Job("reminders", "flows.daily_reminders", "daily_reminders", "reminders"),
-    Job("replies", "flows.collect_replies", "collect_replies", "replies"),
-    Job("board-pack", "flows.board_pack", "board_pack", "board_pack"),
-    Job("calendar", "flows.governance_calendar", "governance_calendar", "calendar"),
-    Job("outbox", "flows.outbox", "outbox", "outbox"),
+    Job("reminders", "planwarden.orchestration.flows.daily_reminders", "daily_reminders", "reminders"),
+    Job("replies", "planwarden.orchestration.flows.collect_replies", "collect_replies", "replies"),
+    Job("board-pack", "planwarden.orchestration.flows.board_pack", "board_pack", "board_pack"),
+    Job("calendar", "planwarden.orchestration.flows.governance_calendar", "governance_calendar", "calendar"),
+    Job("outbox", "planwarden.orchestration.flows.outbox", "outbox", "outbox"),
 )
 
 

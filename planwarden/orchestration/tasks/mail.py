@@ -18,7 +18,7 @@ from prefect import task
 @task(retries=3, retry_delay_seconds=[30, 120, 600], name="deliver-outbox")
 def deliver_outbox(batch_size: int = 200) -> dict[str, Any]:
     """Hand everything queued to the configured transport, ``batch_size`` per connection."""
-    from planwarden.config import load_config
+    from planwarden.core.config import load_config
     from planwarden.mail.delivery import raise_if_unavailable
     from planwarden.mail.factory import deliver_queued
 

@@ -8,11 +8,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from planwarden.config import DirectoryConfig, GovernanceConfig, Settings
+from planwarden.core.config import DirectoryConfig, GovernanceConfig, Settings
 
 
 def _type_name(annotation: Any) -> str:
-    text = str(annotation).replace("typing.", "").replace("planwarden.config.", "")
+    text = str(annotation).replace("typing.", "").replace("planwarden.core.config.", "")
     return text.replace("<class '", "").replace("'>", "").replace("datetime.", "").replace("|", "\\|")
 
 
@@ -50,7 +50,7 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
 
 def render_reference() -> str:
     parts = ["# Configuration reference", "",
-             "Generated from the settings models (`planwarden/config.py`) by "
+             "Generated from the settings models (`planwarden/core/config.py`) by "
              "`planwarden config-reference`; a test keeps it current. Unknown keys are errors.", ""]
     for title, model in (("planwarden.toml", Settings), ("Directory file", DirectoryConfig),
                          ("Governance calendar file", GovernanceConfig)):

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from planwarden import clock
-from planwarden.config import Config
-from planwarden.governance import next_board
-from planwarden.models import Action, OutboxMessage, Plan
-from planwarden.runs import last_runs
+from planwarden.core import clock
+from planwarden.core.config import Config
+from planwarden.calendar.governance import next_board
+from planwarden.plan.models import Action, OutboxMessage, Plan
+from planwarden.orchestration.runs import last_runs
 
 
 def plan_status(session: Session, config: Config, plan_key: str) -> dict[str, Any]:

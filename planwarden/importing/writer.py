@@ -1,13 +1,11 @@
-"""Writing plans into the store, with every change to an action kept as history.
+"""Writing a parsed plan into the store: sections, areas, actions, owners, first updates.
 
-All writers of actions (import, email replies, the secretary's decisions) go through
-``record_change`` so that the history is complete: that is what lets a past month's
-board pack be rebuilt exactly.
+Import is the only writer of whole plans; it records every change through the store's
+``record_change`` so that a past month's board pack can be rebuilt exactly.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,48 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden import clock
-from planwarden.config import PersonConfig, PlanConfig
-from planwarden.directory import Directory, tidy
+from planwarden.core import clock
+from planwarden.core.config import PlanConfig
 from planwarden.importing.parsed import ParsedAction, ParsedPlan, Warning_
-from planwarden.models import (Action, ActionOwner, Area, History, ImportRun, Person, Plan, ProgressUpdate,
-                               Section)
-
-TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "section", "area")
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def record_change(session: Session, action: Action, field_name: str, old: Any, new: Any, *, actor: str,
-                  source: str, source_ref: str = "", at: dt.datetime | None = None) -> None:
-    """Append one history row. History is never updated or deleted."""
-    session.add(History(plan_id=action.plan_id, action_id=action.id, ref=action.ref, field=field_name,
-                        old=_jsonable(old), new=_jsonable(new), at=at or clock.now(), actor=actor,
-                        source=source, source_ref=source_ref))
-
-
-def get_or_create_plan(session: Session, plan_cfg: PlanConfig) -> Plan:
-    plan = session.scalar(select(Plan).where(Plan.key == plan_cfg.key))
-    if plan is None:
-        plan = Plan(key=plan_cfg.key, title=plan_cfg.title, partnership=plan_cfg.partnership,
-                    timezone=plan_cfg.timezone, created_at=clock.now())
-        session.add(plan)
-        session.flush()
-    return plan
-
-
-def sync_person(session: Session, person: PersonConfig) -> Person:
-    """Mirror a directory person into the store (the directory file stays the truth)."""
-    row = session.scalar(select(Person).where(Person.key == person.id))
-    if row is None:
-        row = Person(key=person.id, name=person.name, email=person.email)
-        session.add(row)
-        session.flush()
-    elif (row.name, row.email) != (person.name, person.email):
-        row.name, row.email = person.name, person.email
-    return row
+from planwarden.plan.directory import Directory, tidy
+from planwarden.plan.models import Action, ActionOwner, Area, ImportRun, ProgressUpdate, Section
+from planwarden.plan.store import (current_value, get_or_create_plan, latest_update, record_change, snapshot,
+                                   sync_person)
 
 
 @dataclass
@@ -141,8 +104,8 @@ class PlanWriter:
             "text": item.text.strip(), "owner_text": tidy(item.owner_text), "due": item.due,
             "due_text": tidy(item.due_text), "milestones": [d.isoformat() for d in item.milestones],
             "rag": item.rag,
-            "section": section if section else (_current(current, "section")),
-            "area": area if area else (_current(current, "area")),
+            "section": section if section else (current_value(current, "section")),
+            "area": area if area else (current_value(current, "area")),
         }
 
     def _write_action(self, item: ParsedAction, action: Action | None, position: int,
@@ -182,7 +145,7 @@ class PlanWriter:
     def _diff_and_apply(self, action: Action, values: dict[str, Any]) -> bool:
         changed = False
         for name, new in values.items():
-            old = _current(action, name)
+            old = current_value(action, name)
             if old == new:
                 continue
             self._apply(action, {name: new})
@@ -237,27 +200,3 @@ class PlanWriter:
         self.session.add(ImportRun(plan_id=self.plan.id, file_name=file_name, sha256=sha256, at=self.now,
                                    created=created, updated=updated,
                                    warnings=[w.as_json() for w in warnings], unresolved_owners=unresolved))
-
-
-def _current(action: Action | None, name: str) -> Any:
-    if action is None:
-        return None
-    if name == "section":
-        return action.section.number if action.section else None
-    if name == "area":
-        return action.area.number if action.area else None
-    value = getattr(action, name)
-    return list(value) if name == "milestones" else value
-
-
-def snapshot(action: Action) -> dict[str, Any]:
-    return {name: _jsonable(_current(action, name)) for name in TRACKED}
-
-
-def update_order(update: ProgressUpdate) -> tuple[dt.date, dt.datetime, int]:
-    """Updates sort by their date, then by when they were recorded."""
-    return (update.date or dt.date.min, update.created_at, update.id or 0)
-
-
-def latest_update(action: Action) -> ProgressUpdate | None:
-    return max(action.updates, key=update_order) if action.updates else None

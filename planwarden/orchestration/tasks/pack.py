@@ -17,7 +17,7 @@ from prefect import task
 @task(retries=2, retry_delay_seconds=[60, 300], name="board-pack-build-and-queue")
 def build_and_queue(plan_key: str, today: str | None = None) -> list[dict[str, Any]]:
     """Packs due today for one plan: built, stored and queued for the secretary."""
-    from planwarden.config import load_config
+    from planwarden.core.config import load_config
     from planwarden.pack.run import run_board_packs
 
     day = dt.date.fromisoformat(today) if today else None

@@ -14,8 +14,8 @@ def sync_calendar(feeds_dir: str | None = None) -> dict[str, Any]:
     feeds, in one transaction: a retry after a failure re-does exactly the missing part."""
     from planwarden.calendar.feeds import write_owner_feeds
     from planwarden.calendar.service import run
-    from planwarden.config import load_config
-    from planwarden.db import session_scope
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_scope
 
     config = load_config()
     folder = Path(feeds_dir) if feeds_dir else config.data_dir / "feeds"

@@ -19,8 +19,8 @@ class MailboxTrouble(RuntimeError):
 @task(retries=2, retry_delay_seconds=[30, 120], name="replies-collect")
 def collect_mailbox(limit: int = 500, plan_key: str | None = None) -> dict[str, Any]:
     """Read, decide, record and settle up to ``limit`` messages from the plan's mailbox."""
-    from planwarden.config import load_config
-    from planwarden.db import session_factory
+    from planwarden.core.config import load_config
+    from planwarden.core.db import session_factory
     from planwarden.replies.collect import collect, mailbox_for
 
     config = load_config()

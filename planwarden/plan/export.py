@@ -13,9 +13,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
-from planwarden.models import Action
-from planwarden.queries import area_label, load_actions, section_label
-from planwarden.store import latest_update
+from planwarden.plan.models import Action
+from planwarden.plan.queries import area_label, load_actions, section_label
+from planwarden.plan.store import latest_update
 
 COLUMNS = [("Section", 28), ("Area", 28), ("Ref", 7), ("Action", 60), ("Owner", 30), ("Due", 16),
            ("RAG", 8), ("Progress", 80)]

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from planwarden.core.text import normalise
+
 CONFIG_ENV = "PLANWARDEN_CONFIG"
 DATABASE_ENV = "PLANWARDEN_DATABASE_URL"
 HOME_ENV = "PLANWARDEN_HOME"
@@ -73,6 +75,11 @@ class DirectoryConfig(_Strict):
     people: list[PersonConfig] = Field(default_factory=list)
     roles: list[RoleConfig] = Field(default_factory=list)
     groups: list[GroupConfig] = Field(default_factory=list)
+
+    def group(self, name: str) -> GroupConfig | None:
+        """The group called ``name`` or one of its aliases, matched as the directory matches names."""
+        key = normalise(name)
+        return next((g for g in self.groups if key in {normalise(n) for n in [g.name, *g.aliases]}), None)
 
     @model_validator(mode="after")
     def _references(self) -> "DirectoryConfig":
@@ -418,14 +425,11 @@ def _cross_check(settings: Settings, directory: DirectoryConfig, path: Path) -> 
 
 def _check_governance(governance: GovernanceConfig, directory: DirectoryConfig, path: Path) -> None:
     """The organiser is a person; every attendee is a person id or a group's name or alias."""
-    from planwarden.directory import Directory  # directory.py imports this module
-
     ids = {p.id for p in directory.people}
     if governance.organiser and governance.organiser not in ids:
         raise ConfigError(str(path), "organiser", f"unknown person id {governance.organiser!r} (not in the directory)")
-    groups = Directory(directory)
     for i, meeting in enumerate(governance.meetings):
         for j, name in enumerate(meeting.attendees):
-            if name not in ids and groups.group(name) is None:
+            if name not in ids and directory.group(name) is None:
                 raise ConfigError(str(path), f"meetings.{i}.attendees.{j}",
                                   f"{name!r} is neither a person id nor a group in the directory")

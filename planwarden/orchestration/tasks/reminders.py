@@ -18,7 +18,7 @@ from prefect import task
 @task(retries=2, retry_delay_seconds=[60, 300], name="reminders-compute-and-record")
 def compute_and_record(plan_key: str, today: str | None = None) -> dict[str, Any]:
     """Decide today's reminders for one plan, then log and queue them in one transaction."""
-    from planwarden.config import load_config
+    from planwarden.core.config import load_config
     from planwarden.reminders.run import run_reminders
 
     config = load_config()

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planwarden import clock
-from planwarden.db import session_scope
-from planwarden.models import FlowRun
+from planwarden.core import clock
+from planwarden.core.db import session_scope
+from planwarden.plan.models import FlowRun
 
 
 @contextlib.contextmanager

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from planwarden.models import Action, ActionOwner, Plan
-from planwarden.store import update_order
+from planwarden.plan.models import Action, ActionOwner, Plan
+from planwarden.plan.store import update_order
 
 
 class UnknownPlan(LookupError):
