@@ -22,7 +22,7 @@ from planwarden.plan.directory import Directory
 from planwarden.plan.models import OutboxMessage
 from planwarden.replies import auth
 from planwarden.replies.clean import clean_reply
-from planwarden.replies.message import ParsedMail
+from planwarden.replies.message import ParsedMail, is_bounce
 from planwarden.replies.models import InboundMessage
 from planwarden.replies.placing import Placement, SenderCheck, add_recent, place
 
@@ -75,6 +75,12 @@ def gather(session: Session, config: Config, directory: Directory, mail: ParsedM
     add_recent(session, facts.placement, now)
     facts.auth = auth.read(mail.all("authentication-results"), authserv_ids(config))
     facts.auth_required = config.settings.mail.require_authentication
+    if is_bounce(mail):  # only bounces need to know which messages were ours, and who is who
+        _bounce_facts(session, config, directory, mail, facts)
+    return facts
+
+
+def _bounce_facts(session: Session, config: Config, directory: Directory, mail: ParsedMail, facts: Facts) -> None:
     named = [*mail.reported_message_ids, *mail.parent_ids, *_ids_in_text(mail)][:60]
     if named:
         facts.ours = frozenset(session.scalars(select(OutboxMessage.message_id)
@@ -82,7 +88,6 @@ def gather(session: Session, config: Config, directory: Directory, mail: ParsedM
     facts.people = frozenset(p.email.lower() for p in directory.config.people)
     facts.own_addresses = frozenset({config.mail.from_address.lower(),
                                      *(p.mailbox.lower() for p in config.settings.plans if p.mailbox)})
-    return facts
 
 
 def _ids_in_text(mail: ParsedMail) -> list[str]:

@@ -89,6 +89,16 @@ class ParsedMail:
         return list(seen)
 
 
+def is_bounce(mail: ParsedMail) -> bool:
+    """A delivery report (RFC 3464), or a mailer-daemon's plain-text "undeliverable"."""
+    if mail.delivery_status is not None:
+        return True
+    local = mail.sender.split("@", 1)[0]
+    return local in ("mailer-daemon", "postmaster", "mail-daemon") and bool(re.search(
+        r"undeliver|delivery (?:status|failure|has failed)|returned mail|failure notice|could not be delivered"
+        r"|mail delivery (?:failed|subsystem)", mail.subject, re.I))
+
+
 def safe_text(text: str) -> str:
     """Text any database accepts: no NUL characters, no lone surrogates."""
     if "\x00" in text:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.replies import auth
 from planwarden.replies.facts import Facts
-from planwarden.replies.message import ParsedMail
+from planwarden.replies.message import ParsedMail, is_bounce
 from planwarden.replies.placing import REPEAT_WINDOW, PlacedUpdate
 from planwarden.replies.verdicts import ApplyUpdates, MarkFailing, NoteAway, Verdict
 
@@ -52,15 +52,6 @@ def receipt(mail: ParsedMail, facts: Facts) -> Verdict | None:
     if not mail.receipt:
         return None
     return Verdict("ignored", "receipt", "read receipt: not an update, not answered")
-
-
-def is_bounce(mail: ParsedMail) -> bool:
-    if mail.delivery_status is not None:
-        return True
-    local = mail.sender.split("@", 1)[0]
-    return local in ("mailer-daemon", "postmaster", "mail-daemon") and bool(re.search(
-        r"undeliver|delivery (?:status|failure|has failed)|returned mail|failure notice|could not be delivered"
-        r"|mail delivery (?:failed|subsystem)", mail.subject, re.I))
 
 
 def auto_reply(mail: ParsedMail, facts: Facts) -> Verdict | None:
