@@ -113,6 +113,19 @@ def test_server_down_for_a_while_every_reminder_arrives_that_morning_once(smtp: 
     assert tick(clock) is None and arrived(smtp) == got  # later ticks send nothing again
 
 
+def test_remind_and_outbox_deliver_exit_3_while_the_server_is_down(smtp: Smtp, db_url: str, clock: FixedClock,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from planwarden.cli import main
+
+    assert main(["remind", "--json"]) == 3
+    out, err = capsys.readouterr()
+    assert '"messages"' in out and err.count("\n") == 1 and "mail service could not be reached" in err
+    assert main(["outbox", "--deliver"]) == 3 and "stays queued" in capsys.readouterr().err
+    smtp.start()
+    assert main(["outbox", "--deliver"]) == 0
+    assert set(arrived(smtp)) == {r.message_id for r in reminders(db_url)}
+
+
 def test_a_421_mid_batch_is_retried_by_the_next_tick(smtp: Smtp, db_url: str, clock: FixedClock) -> None:
     smtp.start()
     smtp.handler.mail_421_after, smtp.handler.mail_421_times = 1, 3

@@ -23,8 +23,8 @@ def run_handler(args: argparse.Namespace) -> int:
 
     from planwarden.core.config import ConfigError
     from planwarden.core.db import DatabaseUnavailable, describe
-    from planwarden.mail.delivery import MailUnavailable
     from planwarden.importing.errors import ImportFormatError
+    from planwarden.mail.delivery import MailUnavailable
     from planwarden.plan.queries import UnknownPlan
 
     try:

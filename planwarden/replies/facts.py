@@ -11,6 +11,7 @@ authentication verdict.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -92,6 +93,4 @@ def _bounce_facts(session: Session, config: Config, directory: Directory, mail: 
 
 def _ids_in_text(mail: ParsedMail) -> list[str]:
     """Message-IDs quoted in a bounce's text (servers that send no RFC 3464 report)."""
-    import re
-
     return re.findall(r"<[^<>\s@]+@[^<>\s]+>", mail.text)[:20] if mail.delivery_status is None else []
