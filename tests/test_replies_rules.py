@@ -68,6 +68,8 @@ def test_exchange_online_header_without_authserv_id() -> None:
     verdict = auth.read([value, "mx.evil.example; dmarc=fail"], ["exchange-online"])
     assert verdict.passed_for("claire.littlewood@example.org")
     assert not auth.read(["mx.evil.example; dmarc=pass header.from=example.org", value], ["exchange-online"]).trusted
+    opendmarc = auth.read(["mx.example.org/4A1B2C; dmarc=pass (p=reject) header.from=example.org"], ["mx.example.org"])
+    assert opendmarc.passed_for("claire.littlewood@example.org")
 
 
 def test_conflicting_repeat_and_apply_notes() -> None:

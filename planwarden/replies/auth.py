@@ -35,7 +35,8 @@ class AuthVerdict:
 
 
 def _authserv_id(value: str) -> str:
-    return value.split(";", 1)[0].strip().split()[0].lower() if value.strip() else ""
+    """The first word, without OpenDMARC's ``/jobid`` suffix (``AuthservIDWithJobID``)."""
+    return value.split(";", 1)[0].strip().split()[0].split("/", 1)[0].lower() if value.strip() else ""
 
 
 EXCHANGE_ONLINE = "exchange-online"
