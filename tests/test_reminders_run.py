@@ -102,7 +102,7 @@ def test_digest_per_owner_recorded_queued_delivered_and_never_twice(db_url: str,
     assert parsed["Reply-To"] == "plan@example.org"
     text = parsed.get_body(("plain",)).get_content()
     html = parsed.get_body(("html",)).get_content()
-    for needle in ("1.1a", "Tue 17 Jan 2023 (4 days left)", "13 days overdue", "Progress on 1.1b.", "RAG: Red",
+    for needle in ("1.1a", "Tue 17 Jan 2023 (4 days left)", "13 days overdue", "Progress on 1.1b.", "rated Red",
                    "How to reply".upper(), "New date:"):
         assert needle in text
     assert "max-width:640px" in html and "<link" not in html and "<img" not in html

@@ -263,7 +263,7 @@ def test_nested_forwards_kept_as_attachments(env: Env) -> None:
 def test_an_unexpected_error_quarantines_instead_of_losing(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     import planwarden.replies.effects as effects
 
-    def boom(ctx: object) -> None:
+    def boom(*args: object) -> None:
         raise RuntimeError("bug")
     monkeypatch.setattr(effects, "apply_updates", boom)
     result = env.ingest(eml("outlook_desktop.eml"))

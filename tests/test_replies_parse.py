@@ -77,7 +77,9 @@ def test_digest_reply_splits_into_paragraphs_by_ref() -> None:
     ("RAG: Green\nDone", "green"), ("Status: complete", "green"), ("Green", "green"), ("green - all done", "green"),
     ("AMBER – slipping", "amber"), ("A - waiting for data", "amber"), ("rag status is red", "red"),
     ("A meeting was held with partners", None), ("The status of the audit is unclear", None),
-    ("Red flags were found in the audit", "red"), ("RAG: G", "green"), ("Status: a bit behind", None),
+    ("Red flags were found in the audit", None), ("Red tape at the college has delayed it", None),
+    ("Green light from the board", None), ("The status is done for phase one", None), ("Published today. Status: complete", "green"),
+    ("RAG: Green|Amber|Red", None), ("We are not green yet", None), ("G. Ball agreed the plan.", None), ("Update.\n\nGreen\n", "green"), ("RAG: G", "green"), ("Status: a bit behind", None),
 ])
 def test_rag_forms(text: str, rag: str | None) -> None:
     assert extract(text, KNOWN)[0].rag == rag

@@ -48,8 +48,8 @@ def test_serve_schedules_every_flow_in_london_time_and_runs_them(tmp_path: Path)
         proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--web-port", str(web_port)], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deployments = _wait("the four deployments", lambda: _deployments(api), 180, proc, log)
-        assert set(deployments) == {"reminders-jtai", "replies-jtai", "board-pack-jtai", "calendar-jtai"}
+        deployments = _wait("the five deployments", lambda: _deployments(api), 180, proc, log)
+        assert set(deployments) == {"reminders-jtai", "replies-jtai", "board-pack-jtai", "calendar-jtai", "outbox-jtai"}
         login = httpx.get(f"http://127.0.0.1:{web_port}/login", timeout=10)  # the console is served too
         assert login.status_code == 200 and 'name="password"' in login.text
         runs = _wait("scheduled reminder runs", lambda: _scheduled(api, deployments["reminders-jtai"]), 90, proc, log)
@@ -57,6 +57,7 @@ def test_serve_schedules_every_flow_in_london_time_and_runs_them(tmp_path: Path)
                   for r in runs]
         assert all((t.hour, t.minute) == (8, 0) and t.weekday() < 5 for t in london), london
         run = httpx.post(f"{api}/deployments/{deployments['calendar-jtai']}/create_flow_run", json={}).json()
+        assert "id" in run, run
         state = _wait("the calendar run to finish", lambda: _final_state(api, run["id"]), 120, proc, log)
         assert state == "COMPLETED", log.read_text()[-3000:]
     finally:
@@ -72,7 +73,7 @@ def test_serve_schedules_every_flow_in_london_time_and_runs_them(tmp_path: Path)
 def _deployments(api: str) -> dict[str, str] | None:
     rows = httpx.post(f"{api}/deployments/filter", json={}, timeout=5).json()
     found = {d["name"]: d["id"] for d in rows}
-    return found if len(found) >= 4 else None
+    return found if len(found) >= 5 else None
 
 
 def _scheduled(api: str, deployment_id: str) -> list[dict[str, Any]] | None:

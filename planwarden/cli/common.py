@@ -49,6 +49,15 @@ def date_option(text: str | None, flag: str = "--today") -> dt.date | None:
         raise UserError(f"{flag} must be a date like 2023-02-08 (YYYY-MM-DD), not {text!r}") from None
 
 
+def mail_outage(reasons: Sequence[str | None]) -> int:
+    """Exit 3 with one line when delivery could not reach the mail service (mail stays queued)."""
+    reason = next((r for r in reasons if r), None)
+    if reason is None:
+        return 0
+    return fail(f"the mail service could not be reached ({reason}); the mail stays queued and is sent "
+                "by the next run (planwarden status shows it)", EXIT_SYSTEM_ERROR)
+
+
 def load() -> Config:
     """The validated config (raises ConfigError naming file, key and reason)."""
     from planwarden.core.config import load_config
@@ -149,15 +158,20 @@ def exit_code_for(exc: BaseException) -> int | None:
         return fail(f"configuration error: {exc}", EXIT_USER_ERROR)
     if isinstance(exc, (DatabaseUnavailable, SystemFailure)):
         return fail(str(exc), EXIT_SYSTEM_ERROR)
-    if _is_database_outage(exc):
-        return fail(f"the database did not answer: {str(getattr(exc, 'orig', exc)).splitlines()[0]}",
-                    EXIT_SYSTEM_ERROR)
+    if _is_database_outage(exc):  # read-only, full, locked, gone: one line naming it, exit 3
+        from planwarden.core.db import describe
+        return fail(describe(exc), EXIT_SYSTEM_ERROR)
+    delivery = sys.modules.get("planwarden.mail.delivery")  # loaded by whatever raised it
+    if delivery is not None and isinstance(exc, delivery.MailUnavailable):
+        return fail(str(exc), EXIT_SYSTEM_ERROR)
     if isinstance(exc, KeyboardInterrupt):
         return fail("interrupted", EXIT_INTERRUPTED)
     return None
 
 
 def _is_database_outage(exc: BaseException) -> bool:
-    """An OperationalError (locked, gone away, timed out) is the database's, not the user's."""
+    """An OperationalError or DatabaseError (read-only, full, locked, gone away, timed out)
+    is the database's, not the user's."""
     sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
-    return sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.OperationalError)
+    return sqlalchemy_exc is not None and isinstance(exc, (sqlalchemy_exc.OperationalError,
+                                                            sqlalchemy_exc.DatabaseError))

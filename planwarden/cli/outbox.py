@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from planwarden.cli.common import Json, load, print_json, print_table, progress
+from planwarden.cli.common import Json, load, mail_outage, print_json, print_table, progress
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from planwarden.plan.models import OutboxMessage
-
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +24,7 @@ def register(app: typer.Typer) -> None:
 def outbox(deliver: Annotated[bool, typer.Option(
                "--deliver", help="Deliver due mail now with the configured transport.")] = False,
            limit: Annotated[int | None, typer.Option("--limit", help="Deliver at most this many messages.")] = None,
-           json: Json = False) -> None:
+           json: Json = False) -> int:
     """Show the mail outbox (counts per state, failures); --deliver sends due mail."""
     from planwarden.core.db import session_factory
 
@@ -38,14 +37,16 @@ def outbox(deliver: Annotated[bool, typer.Option(
         with progress("Delivering queued mail"):
             stats = deliver_queued(config, limit=limit, sessions=sessions)
         delivered = {"transport": config.mail.transport, "sent": stats.sent, "retried": stats.retried,
-                     "failed": stats.failed, "deferred": stats.deferred, "unavailable": stats.unavailable}
+                     "failed": stats.failed, "deferred": stats.deferred, "held": stats.held, "unavailable": stats.unavailable}
     report = _report(sessions)
     if json:
         print_json({**report, **({"delivered": delivered} if delivered is not None else {})})
-        return
+        return mail_outage([delivered["unavailable"] if delivered else None])
     if delivered is not None:
         line = (f"Delivered with {delivered['transport']}: {delivered['sent']} sent, {delivered['retried']} to retry, "
                 f"{delivered['failed']} failed")
+        if delivered["held"]:
+            line += f"; {delivered['held']} held back by the sending limits (sent when they fit)"
         if delivered["unavailable"]:
             line += f"; mail service unavailable ({delivered['unavailable']}), {delivered['deferred']} left queued"
         print(line)
@@ -56,6 +57,7 @@ def outbox(deliver: Annotated[bool, typer.Option(
         print_table(["id", "kind", "plan", "to", "subject", "problem"],
                     [[p["id"], p["kind"], p["plan"], ", ".join(p["to"]), p["subject"], p["problem"]] for p in problems],
                     [6, 10, 8, 30, 30, 50])
+    return mail_outage([delivered["unavailable"] if delivered else None])
 
 
 def _report(sessions: sessionmaker[Session]) -> dict[str, Any]:

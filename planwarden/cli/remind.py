@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from planwarden.cli.common import Json, UserError, date_option, load, print_json, print_table, progress
+from planwarden.cli.common import Json, UserError, date_option, load, mail_outage, print_json, print_table, progress
 
 if TYPE_CHECKING:
     from planwarden.core.config import Config
@@ -24,7 +24,7 @@ def remind(today: Today = None,
            = False,
            plan: Annotated[str | None, typer.Option("--plan", metavar="KEY",
                                                     help="Only this plan (default: every configured plan).")] = None,
-           json: Json = False) -> None:
+           json: Json = False) -> int:
     """Send today's reminders: one digest per owner (ahead, due, overdue, escalation, no due date)."""
     from planwarden.core import clock
     from planwarden.plan.queries import UnknownPlan
@@ -50,8 +50,9 @@ def remind(today: Today = None,
     report = runs_json(config, runs, day)
     if json:
         print_json(report)
-        return
-    _print(report, runs, dry_run)
+    else:
+        _print(report, runs, dry_run)
+    return mail_outage([r.mail_unavailable for r in runs])
 
 
 def _require_imported(config: Config, key: str, unknown: type[Exception]) -> None:

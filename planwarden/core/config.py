@@ -197,8 +197,10 @@ class ScheduleSettings(_Strict):
     replies: str = Field("*/10 * * * *", description="collect replies (every 10 minutes)")
     board_pack: str = Field("0 7 * * *", description="build and send the pack when a board is near (daily)")
     calendar: str = Field("30 7 * * *", description="send what changed in the governance calendar (daily)")
+    outbox: str = Field("*/5 * * * *", description="deliver due mail: retries after an outage or a crash "
+                        "(every 5 minutes)")
 
-    @field_validator("reminders", "replies", "board_pack", "calendar")
+    @field_validator("reminders", "replies", "board_pack", "calendar", "outbox")
     @classmethod
     def _cron(cls, v: str) -> str:
         if len(v.split()) != 5:
@@ -299,6 +301,12 @@ class MailSettings(_Strict):
     ews: EwsSettings = Field(default_factory=EwsSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     max_attempts: int = 8
+    authserv_ids: list[str] = Field(
+        default_factory=list, description="authserv-ids of the receiving mail servers whose Authentication-Results "
+        "headers count (RFC 8601); every other copy of the header is ignored. See docs/replies.md")
+    require_authentication: bool = Field(
+        False, description="quarantine any reply without dmarc=pass for the sender's own domain from one of "
+        "authserv_ids")
 
 
 PlanConfig.model_rebuild()

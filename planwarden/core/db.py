@@ -24,6 +24,7 @@ _engines: dict[str, Engine] = {}
 _code_heads: frozenset[str] | None = None
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.M)
 _DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.M)
+SQLITE_BUSY_SECONDS = 30  # how long a command waits for another process's write before saying "locked"
 
 
 class DatabaseUnavailable(Exception):
@@ -31,8 +32,63 @@ class DatabaseUnavailable(Exception):
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, safe to print or log."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL with any password replaced, safe to print or log.
+
+    Up to the *last* ``@``: a password written with an unencoded ``@`` (``p@ss``) is
+    hidden whole, never as ``***@ss@host``.
+    """
+    return re.sub(r"(://[^:/@]*):.*@(?=[^@]*$)", r"\1:***@", url)
+
+
+def _unencoded_at(url: str) -> bool:
+    """More than one ``@`` before the path: part of the password would be read as the host."""
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    return rest.rsplit("@", 1)[0].count("@") > 0 if "@" in rest else False
+
+
+def _password_pieces(url: str) -> list[str]:
+    """Every fragment of the password that could show up in a driver's message."""
+    found = re.match(r"^[\w+.-]+://[^:/@]*:(?P<pw>.*)@[^@]*$", url)
+    if not found or not found.group("pw"):
+        return []
+    pw = found.group("pw")
+    return sorted({pw, *(p for p in re.split(r"[@:/]", pw) if len(p) >= 2)}, key=len, reverse=True)
+
+
+def scrub(message: str, url: str) -> str:
+    """A message with the URL's password (and any piece of it) removed."""
+    for piece in _password_pieces(url):
+        message = message.replace(piece, "***")
+    return message
+
+
+def describe(exc: BaseException, url: str | None = None) -> str:
+    """One line for people: which database, what is wrong; never a password."""
+    url = url or (next(iter(_engines)) if len(_engines) == 1 else "")
+    where = _where(url)
+    raw = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = raw.lower()
+    if "locked" in low:
+        cause = "is locked by another planwarden process (try again when it has finished)"
+    elif "readonly" in low or "read-only" in low or "read only" in low:
+        cause = "is read-only (check the file's and folder's permissions)"
+    elif "disk is full" in low or "no space" in low or "database or disk is full" in low:
+        cause = "cannot be written: the disk is full"
+    elif "unable to open" in low:
+        cause = "cannot be opened (the folder is missing or not writable)"
+    else:
+        cause = f"cannot be used: {raw}"
+    return scrub(f"database {where} {cause}; nothing was changed", url)
+
+
+def _where(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return redact_url(url) or "(unknown)"
+    if parsed.get_backend_name() == "sqlite":
+        return str(parsed.database or ":memory:")
+    return redact_url(url)
 
 
 def _normalise(url: str) -> str:
@@ -64,22 +120,30 @@ def dispose_all() -> None:
 
 
 def _create(url: str) -> Engine:
+    if _unencoded_at(url):
+        raise DatabaseUnavailable("the database URL has an unencoded '@' in its user name or password: write it "
+                                  "as %40 (database_url in the config file, or PLANWARDEN_DATABASE_URL)")
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise DatabaseUnavailable(f"not a database URL: {redact_url(url)}") from None
     kwargs: dict[str, Any] = {"future": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(f"database {parsed.database}: cannot create its folder {folder} "
+                                          f"({exc.strerror or type(exc).__name__})") from None
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
     else:
         kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"connect_timeout": 10}
     try:
         engine = create_engine(url, **kwargs)
     except (ImportError, SQLAlchemyError) as exc:
-        raise DatabaseUnavailable(f"cannot use {redact_url(url)}: {type(exc).__name__}") from None
+        raise DatabaseUnavailable(scrub(f"cannot use {redact_url(url)}: {type(exc).__name__}", url)) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -91,7 +155,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cur.close()
 
 
@@ -143,9 +207,11 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "heads")
             conn.commit()
     except OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"cannot reach the database at {redact_url(str(engine.url.render_as_string(hide_password=True)))}: "
-            f"{_first_line(exc)}") from None
+        url = engine.url.render_as_string(hide_password=False)
+        if engine.dialect.name == "sqlite":
+            raise DatabaseUnavailable(describe(exc, url)) from None
+        raise DatabaseUnavailable(scrub(f"cannot reach the database at {redact_url(url)}: {_first_line(exc)}",
+                                        url)) from None
 
 
 def _first_line(exc: OperationalError) -> str:

@@ -27,6 +27,9 @@ Why it is shaped like this:
   ``RateGate`` (``mail/limits.py``) is asked before each row is claimed; a row over the
   limit keeps its state and gets ``next_attempt_at`` = when it fits, no attempt counted,
   and a later pass sends it (``DeliveryStats.held``).
+- **Late reminders say so.** A reminder handed to the transport after the (UK) day it
+  was queued on carries a first line saying when it was written (``mail.late``); the
+  stored copy stays as queued. Nothing else about it changes, so it is still sent once.
 - **Partial refusals count as sent.** When some recipients are refused permanently (550)
   and others accepted, the message is ``sent`` with ``refused`` recorded; the secretary is
   told through ``unreported_failures`` like any permanent failure.
@@ -52,6 +55,7 @@ from planwarden.core.log import redact
 from planwarden.mail.compose import envelope_recipients
 from planwarden.mail.limits import RateGate, SendingLimits
 from planwarden.mail.outbox import OutboxState
+from planwarden.mail.late import with_late_line
 from planwarden.mail.transport import Delivery, OutgoingMail, Transport, TransportUnavailable
 from planwarden.plan.models import OutboxMessage
 
@@ -61,6 +65,11 @@ LEASE = dt.timedelta(minutes=10)
 FIRST_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=1)
 DUE_STATES = (OutboxState.QUEUED, OutboxState.RETRY)
+LOCAL_TZ = "Europe/London"  # the day a reminder was written for, as owners count days
+
+
+class MailUnavailable(Exception):
+    """The mail service could not be reached: nothing was lost; the mail stays queued."""
 _RETRY_AFTER = re.compile(r"retry[- ]after[=: ]\s*(\d+)", re.IGNORECASE)
 
 
@@ -147,7 +156,7 @@ def claim(sessions: sessionmaker[Session], size: int, *, max_attempts: int = 8, 
                 continue
             row.state = OutboxState.SENDING
             row.next_attempt_at = now + lease
-            batch.append(OutgoingMail(row.id, row.message_id, row.sender, recipients, row.raw))
+            batch.append(OutgoingMail(row.id, row.message_id, row.sender, recipients, _as_sent(row, now)))
     return batch
 
 
@@ -164,6 +173,22 @@ def _held(gate: RateGate, session: Session, row: OutboxMessage, recipients: int,
     row.next_attempt_at = fits_at
     stats.held += 1
     return True
+
+
+def _as_sent(row: OutboxMessage, now: dt.datetime) -> bytes:
+    """The bytes handed to the transport: a reminder sent after its day says so."""
+    if row.kind != "reminder" or row.created_at is None:
+        return row.raw
+    written = clock.local_date(row.created_at, LOCAL_TZ)
+    return with_late_line(row.raw, written) if written < clock.local_date(now, LOCAL_TZ) else row.raw
+
+
+def raise_if_unavailable(stats: DeliveryStats) -> DeliveryStats:
+    """For callers whose job is delivery (``remind``, ``outbox --deliver``, the flows): fail visibly."""
+    if stats.unavailable:
+        raise MailUnavailable(f"the mail service could not be reached ({stats.unavailable}); "
+                              f"{stats.deferred} message(s) stay queued and are sent on the next run")
+    return stats
 
 
 def _send_batch(sessions: sessionmaker[Session], transport: Transport, batch: Sequence[OutgoingMail],

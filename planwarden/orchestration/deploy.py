@@ -45,6 +45,8 @@ JOBS = (
     Job("board-pack", "planwarden.orchestration.flows.board_pack", "board_pack", "board_pack", "build and send the board pack when due"),
     Job("calendar", "planwarden.orchestration.flows.governance_calendar", "governance_calendar", "calendar",
         "send what changed in the governance calendar"),
+    Job("outbox", "planwarden.orchestration.flows.outbox", "outbox", "outbox",
+        "deliver due mail: retries after an outage or a crash"),
 )
 
 

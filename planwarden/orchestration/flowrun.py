@@ -36,16 +36,16 @@ def flow_config() -> Config:
 
 
 @contextlib.contextmanager
-def plan_flow(plan_key: str | None, job: str) -> Iterator[FlowRunScope]:
-    """Config loaded once, the plan's slot held (every plan's, when no plan is named),
-    the run recorded."""
+def plan_flow(plan_key: str | None, job: str, *, hold_slot: bool = True) -> Iterator[FlowRunScope]:
+    """Config loaded once, the plan's slot held (every plan's, when no plan is named;
+    not for delivery, which is safe beside anything), the run recorded."""
     from planwarden.orchestration.runs import recorded_run
 
     config = load_config()
     token = _config.set(config)
     keys = [plan_key] if plan_key else [p.key for p in config.plans]
     try:
-        with plan_slots(keys), recorded_run(config.database_url, plan_key or "", job) as summary:
+        with plan_slots(keys if hold_slot else []), recorded_run(config.database_url, plan_key or "", job) as summary:
             yield FlowRunScope(config, summary)
     finally:
         _config.reset(token)
@@ -55,6 +55,9 @@ def plan_flow(plan_key: str | None, job: str) -> Iterator[FlowRunScope]:
 def plan_slots(plan_keys: list[str]) -> Iterator[None]:
     """Hold one slot of each plan's limit. Where no limit exists (a flow called outside
     `serve`/`deploy`, as in unit tests), Prefect lets the run through."""
+    if not plan_keys:
+        yield
+        return
     from prefect.concurrency.sync import concurrency
 
     with concurrency([plan_limit(k) for k in plan_keys], occupy=1, lease_duration=LEASE_SECONDS, strict=False):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from planwarden.mail import replyhelp
 from planwarden.reminders.schedule import Reminder
 
 _EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -330,5 +331,7 @@ def digest_context(digest: Digest, *, plan: dict[str, Any], today: dt.date) -> d
         "cc": [{"name": c.name, "email": c.email} for c in digest.cc],
         "items": items, "full": full, "compact": compact, "counts": counts,
         "example_ref": full[0]["ref"] if full else "1.1a",
+        "how_to_reply": {"instructions": replyhelp.INSTRUCTIONS,
+                         "example": replyhelp.example(full[0]["ref"] if full else "1.1a")},
         "failures": [{"to": f.to, "subject": f.subject, "reason": f.reason} for f in digest.failures],
     }

@@ -78,6 +78,7 @@ class PlanRun:
     failures: list[OutboxMessage] = field(default_factory=list)
     dry_run: bool = False
     conflicts: int = 0  # overlapping runs detected (and rolled back)
+    mail_unavailable: str | None = None  # delivery could not reach the mail service: all stays queued
 
 
 # --------------------------------------------------------------------------- reading
@@ -319,11 +320,13 @@ def run_reminders(config: Config, *, plan_key: str | None = None, today: dt.date
         if on_plan:
             on_plan(run)
         runs.append(run)
-    if deliver_mail and not dry_run and any(r.messages for r in runs):
+    if deliver_mail and not dry_run:  # also what an earlier outage left queued
         from planwarden.mail.factory import deliver_queued
 
-        deliver_queued(config, sessions=sessions)
+        stats = deliver_queued(config, sessions=sessions)
         attach_locations(sessions, runs)
+        for run in runs:
+            run.mail_unavailable = stats.unavailable
     return runs
 
 

@@ -3,30 +3,49 @@
 Applying updates (progress update + RAG change + history + confirmation queued),
 noting an out-of-office return date, marking a bounced address as failing and
 telling the secretary. Because all of it commits together with the inbound record,
-a crash at any point leaves either everything or nothing.
+a crash at any point leaves either everything or nothing. Each effect returns a
+``Done`` saying what it did; none of them decides anything (the rules did).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.mail import keys
+from planwarden.core.config import Config
+from planwarden.plan.directory import Directory
 from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.mail.tags import subject_tag
 from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
+from planwarden.replies.facts import Facts
+from planwarden.replies.message import ParsedMail
 from planwarden.replies.placing import today_for
+from planwarden.replies.verdicts import ApplyUpdates, Done, MarkFailing, NoteAway
 from planwarden.plan.store import record_change, sync_person
 
-if TYPE_CHECKING:
-    from planwarden.replies.rules import Context
-
 _NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?)\b", re.I)
+
+
+@dataclass
+class Env:
+    """Where an effect acts: the open transaction, settings, and the message with its facts."""
+
+    session: Session
+    config: Config
+    directory: Directory
+    mail: ParsedMail
+    facts: Facts
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.facts.now
 
 
 def _key(prefix: str, message_id: str) -> str:
@@ -36,27 +55,15 @@ def _key(prefix: str, message_id: str) -> str:
 # --------------------------------------------------------------------------- apply
 
 
-def _merge(ctx: Context) -> list[Any]:
-    """Two paragraphs for the same ref in one reply are one update (texts joined, last RAG)."""
-    merged: dict[int, Any] = {}
-    for u in ctx.placement.updates:
-        prior = merged.get(u.action.id)
-        if prior is None:
-            merged[u.action.id] = u
-            continue
-        prior.extracted.text = "\n\n".join(t for t in (prior.extracted.text, u.extracted.text) if t)
-        prior.extracted.rag = u.extracted.rag or prior.extracted.rag
-        prior.extracted.requested_due = u.extracted.requested_due or prior.extracted.requested_due
-    return list(merged.values())
-
-
-def apply_updates(ctx: Context) -> None:
-    mail, session, now = ctx.mail, ctx.session, ctx.now
+def apply_updates(env: Env, request: ApplyUpdates) -> Done:
+    mail, session, now = env.mail, env.session, env.now
     applied: list[dict[str, Any]] = []
-    for u in _merge(ctx):
+    for u in env.facts.placement.updates:
+        if u.action.ref in request.skip_refs:
+            continue
         action: Action = u.action
         e = u.extracted
-        author = ctx.sender_check(action) or mail.sender
+        author = u.author or mail.sender
         decision = "applied" + ("; new due date requested for the board" if e.requested_due else "")
         update = ProgressUpdate(action_id=action.id, date=today_for(action, now), author=author, text=e.text,
                                 rag=e.rag, source="email", message_id=mail.message_id,
@@ -75,9 +82,8 @@ def apply_updates(ctx: Context) -> None:
         applied.append({"ref": action.ref, "rag": e.rag, "text": e.text,
                         "requested_due": e.requested_due.isoformat() if e.requested_due else None,
                         "action": action, "author": author})
-    ctx.notes.append("applied")
-    ctx.applied = applied  # type: ignore[attr-defined]
-    send_confirmation(ctx, applied)
+    queued = send_confirmation(session, env.config, env.directory, mail, now, applied, note="\n".join(request.notes))
+    return Done(updates=[{k: v for k, v in a.items() if k != "action"} for a in applied], queued=queued)
 
 
 def may_answer(address: str, mail_headers: dict[str, list[str]] | None = None) -> bool:
@@ -88,149 +94,119 @@ def may_answer(address: str, mail_headers: dict[str, list[str]] | None = None) -
     return not auto or auto == "no"
 
 
-def send_confirmation(ctx: Context, applied: list[dict[str, Any]], *, note: str = "") -> None:
+def send_confirmation(session: Session, config: Config, directory: Directory, mail: ParsedMail, now: dt.datetime,
+                      applied: list[dict[str, Any]], *, note: str = "") -> list[str]:
+    """Queue the read-back of what was recorded; returns the outbox keys queued (none for robots)."""
     from planwarden.mail.emails import render
 
-    mail = ctx.mail
     if not applied or not may_answer(mail.sender, mail.headers):
-        return
+        return []
     dedupe = _key("confirmation", mail.message_id)  # unique with the inbound Message-ID: never queued before
     plan = applied[0]["action"].plan
-    plan_cfg = ctx.config.plan(plan.key)
+    plan_cfg = config.plan(plan.key)
     items = [{"ref": a["ref"], "action_text": a["action"].text, "rag": a["rag"],
               "rag_label": (a["rag"] or "unchanged").upper() if a["rag"] else "unchanged",
               "text": a["text"], "author": a["author"],
               "requested_due": dt.date.fromisoformat(a["requested_due"]) if a["requested_due"] else None}
              for a in applied]
     context = {"plan": {"key": plan.key, "title": plan.title or plan_cfg.title, "mailbox": plan_cfg.mailbox or ""},
-               "recipient": {"name": _greeting_name(ctx, mail.sender, mail.sender_name), "email": mail.sender},
+               "recipient": {"name": _greeting_name(directory, mail.sender, mail.sender_name), "email": mail.sender},
                "items": items, "tag": subject_tag(plan.key, [a["ref"] for a in applied]),
-               "original_subject": mail.subject, "note": note, "received": ctx.now}
+               "original_subject": mail.subject, "note": note, "received": now}
     rendered = render("confirmation", context)
     headers = {"In-Reply-To": mail.message_id, "References": mail.message_id} if not mail.synthetic_id else {}
-    own = ctx.config.mail_for(plan.key)
+    own = config.mail_for(plan.key)
     draft = Draft(sender=own.from_address, sender_name=own.from_name, to=[mail.sender],
                   subject=rendered.subject, text=rendered.text, html=rendered.html,
                   reply_to=plan_cfg.mailbox or None, headers=headers)
-    enqueue(ctx.session, draft, kind="confirmation", dedupe_key=dedupe, plan_key=plan.key,
+    enqueue(session, draft, kind="confirmation", dedupe_key=dedupe, plan_key=plan.key,
             items=[{"ref": a["ref"], "action_id": a["action"].id, "kind": "confirmation"} for a in applied])
+    return [dedupe]
 
 
 # --------------------------------------------------------------------------- out of office
 
-_BACK = re.compile(r"\b(?:back|return(?:ing|s)?|in the office|be in|available|out of (?:the )?office until|"
-                   r"away until|on leave until|absent until|until)\b", re.I)
-_DAY_MONTH = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
-                        r"[a-z]*\.?(?!\s*,?\s*\d{4})", re.I)
-
-
-def return_date(text: str, today: dt.date) -> dt.date | None:
-    """The day the sender is back, from an out-of-office text (None when none is given)."""
-    for m in _BACK.finditer(text or ""):
-        window = text[m.end():m.end() + 80]
-        found, _ = find_dates(window)
-        dates = [f.date for f in found if f.precision == "date"]
-        for m2 in _DAY_MONTH.finditer(window):  # "back on Tuesday 3rd January": the next 3 January
-            month = MONTHS[m2.group("m")[:3].lower()]
-            for year in (today.year, today.year + 1):
-                try:
-                    candidate = dt.date(year, month, int(m2.group("d")))
-                except ValueError:
-                    continue
-                if candidate > today:
-                    dates.append(candidate)
-                    break
-        future = sorted(d for d in dates if today < d <= today + dt.timedelta(days=366))
-        if future:
-            return future[0]
-    return None
-
-
-def note_away(ctx: Context, back: dt.date) -> None:
+def note_away(env: Env, request: NoteAway) -> Done:
     """Away until the day before they are back: reminders go to the deputy until then."""
-    for person in _people_with_email(ctx, ctx.mail.sender):
-        person.away_until = back - dt.timedelta(days=1)
+    people = _people_with_email(env, env.mail.sender)
+    for person in people:
+        person.away_until = request.back - dt.timedelta(days=1)
+    return Done(marked=[p.email for p in people])
 
 
-def _people_with_email(ctx: Context, address: str) -> list[Person]:
+def _people_with_email(env: Env, address: str) -> list[Person]:
     if not address:
         return []
-    rows = list(ctx.session.scalars(select(Person).where(func.lower(Person.email) == address.lower())))
+    rows = list(env.session.scalars(select(Person).where(func.lower(Person.email) == address.lower())))
     if not rows:
-        cfg = ctx.directory.by_email(address)
+        cfg = env.directory.by_email(address)
         if cfg is not None:
-            rows = [sync_person(ctx.session, cfg)]
+            rows = [sync_person(env.session, cfg)]
     return rows
 
 
 # --------------------------------------------------------------------------- bounces
 
 
-def failed_recipients(ctx: Context) -> list[tuple[str, str]]:
-    """(address, why) for each permanent failure in a bounce."""
-    mail = ctx.mail
-    if mail.delivery_status is not None:
-        return [(f.recipient, " ".join(x for x in (f.status, f.diagnostic) if x)[:300])
-                for f in mail.delivery_status
-                if f.recipient and (f.action == "failed" or f.status.startswith("5"))]
-    ours = {ctx.config.mail.from_address.lower(), *(p.mailbox.lower() for p in ctx.config.settings.plans if p.mailbox),
-            *(p.mail.from_address.lower() for p in ctx.config.settings.plans if p.mail)}
-    known = {p.email.lower() for p in ctx.directory.config.people}
-    found = dict.fromkeys(a.lower() for a in re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", mail.text))
-    return [(a, "undeliverable") for a in found if a in known and a not in ours]
-
-
-def bounce_effect(ctx: Context, failed: list[tuple[str, str]]) -> None:
+def mark_failing(env: Env, request: MarkFailing) -> Done:
+    failed = list(request.failed)
+    done = Done()
     for address, why in failed:
-        for person in _people_with_email(ctx, address):
+        for person in _people_with_email(env, address):
             if person.failing_since is None:
-                person.failing_since = ctx.now
+                person.failing_since = env.now
             person.failing_reason = why or "undeliverable"
-    _tell_secretaries(ctx, failed)
+            done.marked.append(person.email)
+    done.queued = _tell_secretaries(env, failed)
+    return done
 
 
-def _plans_for_bounce(ctx: Context, failed: list[tuple[str, str]]) -> list[str]:
-    ids = ctx.mail.reported_message_ids
+def _plans_for_bounce(env: Env, failed: list[tuple[str, str]]) -> list[str]:
+    ids = [*env.mail.reported_message_ids, *env.facts.ours]
     if ids:
-        keys = [k for k in ctx.session.scalars(select(OutboxMessage.plan_key)
+        keys = [k for k in env.session.scalars(select(OutboxMessage.plan_key)
                                                .where(OutboxMessage.message_id.in_(ids[:20]))) if k]
         if keys:
             return list(dict.fromkeys(keys))
     addresses = [a for a, _ in failed]
-    keys = list(dict.fromkeys(ctx.session.scalars(
+    keys = list(dict.fromkeys(env.session.scalars(
         select(Plan.key).join(Action, Action.plan_id == Plan.id).join(ActionOwner, ActionOwner.action_id == Action.id)
         .join(Person, Person.id == ActionOwner.person_id).where(func.lower(Person.email).in_(addresses)))))
-    return keys or [p.key for p in ctx.config.settings.plans]
+    return keys or [p.key for p in env.config.settings.plans]
 
 
-def _tell_secretaries(ctx: Context, failed: list[tuple[str, str]]) -> None:
+def _tell_secretaries(env: Env, failed: list[tuple[str, str]]) -> list[str]:
     from planwarden.mail.emails import render
 
-    for plan_key in _plans_for_bounce(ctx, failed):
-        plan_cfg = ctx.config.plan(plan_key)
-        secretary = ctx.directory.person(plan_cfg.secretary)
+    queued: list[str] = []
+    for plan_key in _plans_for_bounce(env, failed):
+        plan_cfg = env.config.plan(plan_key)
+        secretary = env.directory.person(plan_cfg.secretary)
         if secretary is None:
             continue
-        dedupe = _key(f"bounce-notice:{plan_key}", ctx.mail.message_id)
-        if already_queued(ctx.session, dedupe):
+        dedupe = _key(f"bounce-notice:{plan_key}", env.mail.message_id)
+        if already_queued(env.session, dedupe):
             continue
         people = []
         for address, why in failed:
-            cfg = ctx.directory.by_email(address)
+            cfg = env.directory.by_email(address)
             people.append({"email": address, "name": cfg.name if cfg else "", "why": why})
         rendered = render("bounce_notice", {
             "plan": {"key": plan_key, "title": plan_cfg.title, "mailbox": plan_cfg.mailbox or ""},
             "recipient": {"name": secretary.name, "email": secretary.email}, "failed": people,
-            "subject": ctx.mail.subject, "received": ctx.now})
-        own = ctx.config.mail_for(plan_key)
-        draft = Draft(sender=own.from_address, sender_name=own.from_name, to=[secretary.email], subject=rendered.subject, text=rendered.text, html=rendered.html,
+            "subject": env.mail.subject, "received": env.now})
+        own = env.config.mail_for(plan_key)
+        draft = Draft(sender=own.from_address, sender_name=own.from_name,
+                      to=[secretary.email], subject=rendered.subject, text=rendered.text, html=rendered.html,
                       reply_to=plan_cfg.mailbox or None)
-        enqueue(ctx.session, draft, kind="notice", dedupe_key=dedupe, plan_key=plan_key)
+        enqueue(env.session, draft, kind="notice", dedupe_key=dedupe, plan_key=plan_key)
+        queued.append(dedupe)
+    return queued
 
 
-def _greeting_name(ctx: Context, sender: str, display_name: str | None) -> str:
+def _greeting_name(directory: Directory, sender: str, display_name: str | None) -> str:
     """The name the directory knows them by, else their display name; never a bare address."""
-    person = ctx.directory.by_email(sender)
+    person = directory.by_email(sender)
     if person is not None:
         return person.name
     return display_name or "colleague"

@@ -1,8 +1,10 @@
 """What an owner's words say: which actions, what RAG, what new date is asked for.
 
 A reply to a digest covers several actions in paragraphs that start with a ref
-(``2.1c AMBER – …``, ``3.4a: green. …``). A RAG is taken when stated as a field
-(``RAG: Green``, ``Status: complete``) or as the first word (``Green``, ``A –``). A
+(``2.1c AMBER – …``, ``3.4a: green. …``). A RAG is taken only when stated: a label
+(``RAG: Green``, ``Status: complete``) wherever it stands, the first word of the paragraph
+followed by a separator (``AMBER –``), or a rating word alone on a line. Two different
+ratings for one action are reported, never chosen between. A
 requested new date (``New date: 31 March 2023``) is only recorded for the board:
 nobody's reply moves a due date.
 """
@@ -12,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planwarden.plan.dates import find_dates
+from planwarden.mail.replyhelp import EXAMPLE_LINE
 
 _REF_CORE = r"\d{1,3}\.\d{1,3}(?:\.\d{1,3})*[a-z]?"
 _REF_START = re.compile(
@@ -22,19 +25,34 @@ _REF_START = re.compile(
     r"(?:\*\*)?[ \t]*(?:[:\-–—.)]+)?[ \t]*", re.I | re.M)
 _REF_ANYWHERE = re.compile(rf"(?<![\w.])(?P<ref>{_REF_CORE})(?![\w])(?!\.\d)", re.I)
 
-_WORDS = {"red": "red", "amber": "amber", "green": "green", "r": "red", "a": "amber", "g": "green",
-          "complete": "green", "completed": "green", "closed": "green", "done": "green", "achieved": "green",
-          "on track": "amber", "in progress": "amber", "delayed": "red", "at risk": "red", "off track": "red",
-          "not started": "red"}
-_VALUE = r"(?P<v>red|amber|green|complete(?:d)?|closed|done|achieved|on track|in progress|delayed|at risk|off track|not started|[rag])"
-_RAG_FIELD = re.compile(
-    rf"\b(?:rag(?:\s+(?:status|rating))?|status|rating)\s*(?P<sep>is|[:=\-–—]|)\s*(?:now\s+)?{_VALUE}(?P<after>\b[^\n]?)",
-    re.I)
-_LEADING = re.compile(r"^\W{0,3}(?P<v>red|amber|green)\b[\s.:,;!\-–—)]*|^(?P<l>[rag])\s*(?:[:\-–—]+\s*|$)", re.I)
-_REF_RAG = re.compile(rf"(?<![\w.]){_REF_CORE}\s*(?:is\s+(?:now\s+)?|[:\-–—]\s*)(?P<v>red|amber|green)\b", re.I)
-_FIELD_LINE = re.compile(r"^\s*(?:rag(?:\s+(?:status|rating))?|status|rating)\s*(?:is|[:=\-–—])?\s*(?:now\s+)?"
-                         r"(?:red|amber|green|complete(?:d)?|closed|done|achieved|on track|in progress|delayed|"
-                         r"at risk|off track|not started|[rag])\s*[.!]?\s*$", re.I | re.M)
+_RATINGS = {"red": "red", "amber": "amber", "green": "green", "r": "red", "a": "amber", "g": "green",
+            "complete": "green", "completed": "green", "closed": "green", "done": "green", "achieved": "green",
+            "on track": "amber", "in progress": "amber", "delayed": "red", "at risk": "red", "off track": "red",
+            "not started": "red"}
+_VALUE = (r"(?P<v>red|amber|green|complete(?:d)?|closed|done|achieved|on[ -]track|in progress|delayed|at risk"
+          r"|off[ -]track|not started|[rag])")
+# After a rating: the end of the line, or punctuation, or a dash then more words. Never a
+# further word ("Green light", "complete for phase one" is fine: a label came first) or a
+# list of choices ("Green|Amber|Red", "Green/Amber/Red", "green or amber").
+_END = r"(?=[ \t]*(?:$|[.,;:!)]|[-–—]\s)|\s+(?!(?:or|/|\|)\b))(?![ \t]*[|/])(?![ \t]*(?:or|and)\s)"
+# "RAG: Green", "RAG status: amber", "Status: complete", "RAG = R", "RAG status is red":
+# a label wherever it stands (after a sentence too), never "the status is …".
+_LABEL = re.compile(
+    rf"(?:^|(?<=[\s(\[.,;]))(?:rag(?:\s+(?:status|rating))?|status)[ \t]*(?:[:=]|[-–—](?=\s))[ \t]*"
+    rf"(?:now[ \t]+)?{_VALUE}(?P<end>{_END})"
+    rf"|(?:^|(?<=[\s(\[.,;]))rag(?:\s+(?:status|rating))?[ \t]+is[ \t]+(?:now[ \t]+)?{_VALUE.replace('?P<v>', '?P<v2>')}"
+    rf"(?={_END})", re.I | re.M)
+# A paragraph that starts with a rating word and a separator ("AMBER – slipping", "Green.",
+# "A - waiting"): the ref has been taken off already, or is implied by the reminder.
+_LEADING = re.compile(
+    r"\A[ \t]*(?:[*_]{1,2})?(?:(?P<v>red|amber|green|complete(?:d)?)(?:[*_]{1,2})?(?=[ \t]*(?:$|[.,;:!)]|[-–—]))"
+    r"|(?P<letter>[rag])(?:[*_]{1,2})?(?=[ \t]*(?:[:\-–—]|$)))", re.I | re.M)  # "G. Ball agreed": an initial
+# "Update on 2.1c: green, all delivered": a ref with a colon (or "is now") and a rating, then a separator.
+_REF_RAG = re.compile(rf"(?<![\w.]){_REF_CORE}[ \t]*(?::|is[ \t]+now)[ \t]*(?P<v>red|amber|green)"
+                      r"(?=[ \t]*(?:$|[.,;:!)]|[-–—]\s))", re.I | re.M)
+# A rating word alone on a line: "Green", "**AMBER**", "- Red.", "Complete!".
+_ALONE = re.compile(r"^[ \t]*(?:[-•*▪>]\s*)?(?:[*_]{1,2})?(?P<v>red|amber|green|complete(?:d)?)(?:[*_]{1,2})?"
+                    r"[ \t]*[.!]?[ \t]*$", re.I | re.M)
 _NEW_DATE = [
     re.compile(r"\b(?:new|revised|proposed|requested|amended|extended|updated)\s+(?:due\s+|target\s+|completion\s+)?"
                r"(?:date|deadline|timescale)\b\s*(?:requested\s*)?(?:of|is|will be|to be|would be|:|-|–|—|=)?\s*"
@@ -52,6 +70,9 @@ class Extracted:
     text: str
     rag: str | None
     requested_due: dt.date | None
+    conflicting: list[str] = field(default_factory=list)  # two or more different ratings stated
+    past_due: dt.date | None = None  # a "new date" already past: kept in the text, not requested
+    copied_example: bool = False  # lines of the reminder's how-to-reply example were in the reply
 
 
 def _known(ref: str, known: Collection[str] | None) -> bool:
@@ -83,22 +104,46 @@ def split_paragraphs(text: str, known: Collection[str] | None) -> list[tuple[str
     return out
 
 
+def ratings(text: str) -> tuple[list[str], str]:
+    """Every rating the text states explicitly, in order, and the text without the rating-only parts.
+
+    Three forms count (PRODUCT.md "Replies"): a ``RAG:``/``Status:`` label wherever it
+    stands, a rating word at the start of the paragraph followed by a separator, and a
+    rating word alone on a line. Words inside sentences ("Red tape…", "Green light…"),
+    idioms, negations ("not green") and lists of choices never count.
+    """
+    found: list[str] = []
+    rest = text.strip()
+    lead = _LEADING.match(rest)
+    if lead and not _ALONE.match(rest.split("\n", 1)[0]):
+        found.append(_RATINGS[(lead.group("v") or lead.group("letter")).lower()])
+        rest = re.sub(r"\A[ \t]*[-–—:.,;!)]*[ \t]*", "", rest[lead.end():])
+    for m in _LABEL.finditer(rest):
+        value = (m.group("v") or m.group("v2")).lower().replace("-", " ")
+        if len(value) == 1 and not re.match(r"[ \t]*(?:$|[.,;!)\n]|[-–—]\s)", rest[m.end("v") if m.group("v") else m.end("v2"):]):
+            continue  # "Status: a bit behind": a single letter counts only on its own
+        found.append(_RATINGS[value])
+    for m in _ALONE.finditer(rest):
+        found.append(_RATINGS[m.group("v").lower()])
+    for m in _REF_RAG.finditer(rest):
+        found.append(_RATINGS[m.group("v").lower()])
+    rest = _ALONE.sub("", rest)
+    rest = re.sub(r"^[ \t]*(?:rag(?:\s+(?:status|rating))?|status|rating)[ \t]*[:=][^\n]{0,20}$", lambda m: (
+        "" if _LABEL.fullmatch(m.group(0).strip()) else m.group(0)), rest, flags=re.I | re.M)
+    return found, rest.strip()
+
+
 def find_rag(text: str) -> tuple[str | None, str]:
-    """The RAG stated, and the text with a leading colour word / bare RAG line removed."""
-    for m in _RAG_FIELD.finditer(text):
-        value = m.group("v").lower()
-        if len(value) == 1 and (m.group("sep") not in (":", "=", "-", "–", "—")
-                                or re.match(r"\s*[a-z]", text[m.end("v"):], re.I)):
-            continue
-        return _WORDS[value], _FIELD_LINE.sub("", text, count=1).strip()
-    lead = _LEADING.match(text.lstrip())
-    if lead:
-        value = (lead.group("v") or lead.group("l")).lower()
-        return _WORDS[value], text.lstrip()[lead.end():].strip()
-    named = _REF_RAG.search(text)  # "Update on 2.1c: green, …"
-    if named:
-        return _WORDS[named.group("v").lower()], text
-    return None, text
+    """The one rating stated (None when none, or when two differ), and the text without it."""
+    found, rest = ratings(text)
+    distinct = list(dict.fromkeys(found))
+    return (distinct[0] if len(distinct) == 1 else None), rest
+
+
+def drop_example(text: str) -> tuple[str, bool]:
+    """The text without lines copied from the reminder's how-to-reply example, and whether there were any."""
+    kept = EXAMPLE_LINE.sub("", text)
+    return kept, kept != text
 
 
 def find_requested_due(text: str, today: dt.date | None = None) -> dt.date | None:
@@ -111,11 +156,17 @@ def find_requested_due(text: str, today: dt.date | None = None) -> dt.date | Non
     return None
 
 
-def extract(text: str, known: Collection[str] | None) -> list[Extracted]:
+def extract(text: str, known: Collection[str] | None, today: dt.date | None = None) -> list[Extracted]:
     """One ``Extracted`` per ref paragraph (or one for the whole text)."""
+    text, copied = drop_example(text)
     results = []
     for ref, body in split_paragraphs(text, known):
-        rag, rest = find_rag(body.strip())
+        found, rest = ratings(body.strip())
+        distinct = list(dict.fromkeys(found))
         rest = re.sub(r"\n{3,}", "\n\n", rest).strip()
-        results.append(Extracted(ref, rest, rag, find_requested_due(body)))
+        due = find_requested_due(body)
+        past = due if due is not None and today is not None and due < today else None
+        results.append(Extracted(ref, rest, distinct[0] if len(distinct) == 1 else None,
+                                 None if past else due, conflicting=distinct if len(distinct) > 1 else [],
+                                 past_due=past, copied_example=copied))
     return results

@@ -24,7 +24,10 @@ from planwarden.plan.directory import Directory
 from planwarden.core.log import redact
 from planwarden.replies.message import ParsedMail, parse
 from planwarden.replies.models import InboundAttachment, InboundMessage
-from planwarden.replies.rules import Context, Verdict, decide
+from planwarden.replies.chain import act, decide
+from planwarden.replies.effects import Env
+from planwarden.replies.facts import Seen, gather
+from planwarden.replies.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 SettleAs = Literal["processed", "quarantine"]
@@ -67,9 +70,10 @@ def ingest_one(session: Session, config: Config, directory: Directory, raw: byte
     except OperationalError:
         raise  # the database went away: nothing recorded, the message stays in the mailbox
     except Exception as exc:  # noqa: BLE001 - a message we cannot handle must still not be lost
-        seen = _seen(session, mail.message_id)
-        if seen is not None:  # another run recorded this Message-ID between our look-up and insert
-            return _duplicate(mail, seen, source)
+        row = _seen(session, mail.message_id)
+        if row is not None:  # another run recorded this Message-ID between our look-up and insert
+            return _duplicate(mail, Seen(row.id, row.outcome, row.reason or "",
+                                         row.outcome == "quarantined" and row.resolved_at is None), source)
         if isinstance(exc, IntegrityError):
             log.warning("reply %s: unexpected conflict (%s)", redact(mail.message_id), type(exc.orig).__name__)
         else:
@@ -86,31 +90,26 @@ def _seen(session: Session, message_id: str) -> InboundMessage | None:
     return session.scalar(select(InboundMessage).where(InboundMessage.message_id == message_id))
 
 
-def _duplicate(mail: ParsedMail, seen: InboundMessage, source: str) -> IngestResult:
-    waiting = seen.outcome == "quarantined" and seen.resolved_at is None
+def _duplicate(mail: ParsedMail, seen: Seen, source: str) -> IngestResult:
     return IngestResult(mail.message_id, "ignored", f"duplicate: Message-ID already recorded ({seen.outcome})",
-                        "duplicate", [], seen.id, "quarantine" if waiting else "processed", source)
+                        "duplicate", [], seen.id, "quarantine" if seen.waiting else "processed", source)
 
 
 def _process(session: Session, config: Config, directory: Directory, mail: ParsedMail, raw: bytes,
              source: str) -> IngestResult:
     now = clock.now()
-    seen = _seen(session, mail.message_id)
-    ctx = Context(session, config, directory, mail, now, seen)
-    verdict = decide(ctx)
-    if verdict.rule == "duplicate" and seen is not None:
-        result = _duplicate(mail, seen, source)
+    facts = gather(session, config, directory, mail, now)
+    verdict = decide(mail, facts)
+    if verdict.rule == "duplicate" and facts.seen is not None:
+        result = _duplicate(mail, facts.seen, source)
         result.reason = verdict.reason
         return result
     row = _record(session, mail, raw, source, verdict, now)
-    if verdict.effect is not None:
-        verdict.effect(ctx)
-    updates = [{k: v for k, v in a.items() if k != "action"} for a in getattr(ctx, "applied", [])]
-    placement = ctx.__dict__.get("placement")  # computed only if a rule needed it
+    done = act(Env(session, config, directory, mail, facts), verdict)
+    updates = done.updates
     row.updates = updates
-    if placement is not None:
-        row.plan_key = placement.plan_key or ""
-        row.refs = list(dict.fromkeys(placement.refs))
+    row.plan_key = facts.placement.plan_key or ""
+    row.refs = list(dict.fromkeys(facts.placement.refs))
     session.flush()
     log.info("reply %s from %s: %s (%s)", redact(mail.message_id), redact(mail.sender or "-"), verdict.outcome,
              redact(verdict.reason))

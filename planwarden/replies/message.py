@@ -9,6 +9,7 @@ the policy can still decide (usually: quarantine, with the original bytes kept).
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import email
 import email.message
 import email.policy
@@ -17,6 +18,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
+from email.headerregistry import HeaderRegistry
 from typing import Any
 
 from planwarden.replies.htmltext import html_to_text
@@ -55,8 +57,11 @@ class ParsedMail:
     synthetic_id: bool
     sha256: str
     subject: str = ""
-    sender: str = ""  # the From address, lower case ("" when there is none)
+    sender: str = ""  # the From addr-spec, lower case ("" when there is none or it is not strictly readable)
     sender_name: str = ""
+    sender_problem: str | None = None  # why the sender cannot be trusted as read (quarantine reason)
+    date: dt.datetime | None = None  # the message's own Date (aware), None when missing or unreadable
+    receipt: bool = False  # a read receipt / disposition notification (RFC 8098)
     return_path: str | None = None  # None: no header; "": the null path "<>" (a bounce)
     in_reply_to: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
@@ -82,6 +87,16 @@ class ParsedMail:
         for mid in [*self.in_reply_to, *reversed(self.references)]:
             seen.setdefault(mid, None)
         return list(seen)
+
+
+def is_bounce(mail: ParsedMail) -> bool:
+    """A delivery report (RFC 3464), or a mailer-daemon's plain-text "undeliverable"."""
+    if mail.delivery_status is not None:
+        return True
+    local = mail.sender.split("@", 1)[0]
+    return local in ("mailer-daemon", "postmaster", "mail-daemon") and bool(re.search(
+        r"undeliver|delivery (?:status|failure|has failed)|returned mail|failure notice|could not be delivered"
+        r"|mail delivery (?:failed|subsystem)", mail.subject, re.I))
 
 
 def safe_text(text: str) -> str:
@@ -182,7 +197,7 @@ def parse(raw: bytes) -> ParsedMail:
     for defect in getattr(msg, "defects", [])[:5]:
         mail.flags.append(f"malformed: {type(defect).__name__}")
     mail.headers = _headers(msg, mail.flags)
-    _read_envelope(mail, raw)
+    _read_envelope(mail, raw, _raw_values(msg, "from"), _raw_values(msg, "sender"))
     try:
         _read_body(mail, msg)
     except Exception as exc:  # noqa: BLE001 - keep going with what there is
@@ -194,7 +209,7 @@ def parse(raw: bytes) -> ParsedMail:
     return mail
 
 
-def _read_envelope(mail: ParsedMail, raw: bytes) -> None:
+def _read_envelope(mail: ParsedMail, raw: bytes, msg_from: list[str], msg_sender: list[str]) -> None:
     mid = normalise_message_id(mail.header("message-id"))
     if mid:
         mail.message_id, mail.synthetic_id = mid, False
@@ -202,17 +217,93 @@ def _read_envelope(mail: ParsedMail, raw: bytes) -> None:
         mail.message_id = synthetic_id(raw)
         mail.flags.append("no Message-ID: a synthetic one was made from the message bytes")
     mail.subject = mail.header("subject")
-    name, addr = email.utils.parseaddr(mail.header("from"))
-    if not addr and mail.header("from"):
-        found = re.search(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", mail.header("from"))
-        addr = found.group(0) if found else ""
-    mail.sender, mail.sender_name = addr.strip().lower(), name.strip()
-    if not mail.sender:
-        mail.flags.append("no sender address")
+    read_sender(mail, msg_from, msg_sender)
+    mail.date = _date(mail.header("date"))
     if "return-path" in mail.headers:
         mail.return_path = mail.header("return-path").strip().strip("<>").strip().lower()
     mail.in_reply_to = _MSGID.findall(mail.header("in-reply-to"))
     mail.references = _MSGID.findall(" ".join(mail.all("references")))
+
+
+# --------------------------------------------------------------------------- sender
+
+_ADDRESS_LIKE = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+\.[^\s<>\"'(),;:@]+")
+_ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
+_REGISTRY = HeaderRegistry()
+
+
+def _raw_values(msg: email.message.Message, name: str) -> list[str]:
+    """A header's values exactly as written (encoded words not yet decoded)."""
+    try:
+        return [str(v) for k, v in msg._headers if str(k).lower() == name]
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def _mailboxes(value: str) -> tuple[list[tuple[str, str]], bool]:
+    """[(display name, addr-spec)] read by the RFC 5322 parser, and whether it found a defect."""
+    try:
+        header = _REGISTRY("From", value.encode("ascii", "surrogateescape").decode("utf-8", "replace"))
+        found = [(a.display_name or "", a.addr_spec or "") for a in header.addresses]
+    except Exception:  # noqa: BLE001 - unreadable: treated as a defect
+        return [], True
+    return found, any(not type(d).__name__.startswith("Obsolete") for d in header.defects)
+
+
+def read_sender(mail: ParsedMail, from_values: list[str], sender_values: list[str]) -> None:
+    """The one From mailbox, addr-spec only; anything ambiguous sets ``sender_problem``.
+
+    Never an address out of a display name (decoded or not): a display name that shows an
+    address other than the addr-spec, several From mailboxes, a Sender that differs, or a
+    From the strict parser cannot read all leave the reply for the secretary.
+    """
+    if not from_values:
+        mail.sender_problem = "sender: the message has no From header"
+        return
+    if len(from_values) > 1:
+        mail.sender_problem = f"sender: the message has {len(from_values)} From headers"
+        return
+    boxes, defect = _mailboxes(from_values[0])
+    boxes = [b for b in boxes if b[1]]
+    if len(boxes) > 1:
+        mail.sender_problem = "sender: the From header names several mailboxes (" + ", ".join(
+            b[1].lower() for b in boxes[:4]) + ")"
+        return
+    if not boxes:
+        mail.sender_problem = "sender: the message has no From address"
+        return
+    name, addr = boxes[0][0].strip(), boxes[0][1].strip().lower()
+    mail.sender_name = safe_text(" ".join(_header_text(name).split()))
+    shown = {a.lower().strip(".") for a in _ADDRESS_LIKE.findall(_header_text(from_values[0]))} - {addr}
+    if defect or not _ADDR_SPEC.match(addr):
+        mail.sender_problem = f"sender: the From header cannot be read strictly ({_header_text(from_values[0])[:120]!r})"
+        return
+    mail.sender = addr
+    if shown:
+        mail.sender_problem = (f"sender: the From display name shows {sorted(shown)[0]}, but the message is from "
+                               f"{addr}")
+        return
+    _check_sender_header(mail, sender_values)
+
+
+def _check_sender_header(mail: ParsedMail, sender_values: list[str]) -> None:
+    if not sender_values:
+        return
+    boxes, _defect = _mailboxes(sender_values[0])
+    addrs = {b[1].strip().lower() for b in boxes if b[1]}
+    if len(sender_values) > 1 or addrs != {mail.sender}:
+        mail.sender_problem = (f"sender: the Sender header ({', '.join(sorted(addrs)) or 'unreadable'}) "
+                               f"differs from From ({mail.sender})")
+
+
+def _date(value: str) -> dt.datetime | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 # --------------------------------------------------------------------------- body
@@ -256,6 +347,7 @@ def _read_body(mail: ParsedMail, msg: email.message.Message) -> None:
     kept = 0
     if msg.get_content_type() == "multipart/report":
         _read_report(mail, msg)
+    mail.receipt = _is_receipt(msg)
     for part in _walk(msg):
         ctype = part.get_content_type()
         if ctype in ("message/delivery-status", "text/rfc822-headers") and mail.delivery_status is not None:
@@ -291,6 +383,13 @@ def _attachment(mail: ParsedMail, part: email.message.Message, kept: int) -> int
     mail.attachments.append(AttachmentPart(filename, part.get_content_type(), size,
                                            hashlib.sha256(data).hexdigest(), data if keep else None, note))
     return kept + (size if keep else 0)
+
+
+def _is_receipt(msg: email.message.Message) -> bool:
+    """A read receipt (RFC 8098 MDN): a disposition-notification report, however nested."""
+    return any(p.get_content_type() == "message/disposition-notification" for p in msg.walk()) or (
+        msg.get_content_type() == "multipart/report"
+        and str(msg.get_param("report-type") or "").lower() == "disposition-notification")
 
 
 def _read_report(mail: ParsedMail, msg: email.message.Message) -> None:

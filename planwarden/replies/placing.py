@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from planwarden.core.config import PersonConfig
 from planwarden.plan.directory import Directory
 from planwarden.mail.tags import parse_subject_tag
-from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Plan
+from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Plan, ProgressUpdate
 from planwarden.replies.extract import Extracted, extract, refs_written
 from planwarden.replies.message import ParsedMail
 
@@ -26,6 +26,8 @@ class PlacedUpdate:
     action: Action
     plan_key: str
     extracted: Extracted
+    author: str | None = None  # "Claire Littlewood" / "Priya Shah for Claire Littlewood"; None: may not update it
+    recent: list[tuple[dt.datetime, str, str | None]] = field(default_factory=list)  # this author's last 14 days
 
 
 @dataclass
@@ -79,15 +81,19 @@ def _load(session: Session, ids: list[int]) -> list[Action]:
     return [cache[i] for i in dict.fromkeys(ids) if i in cache]
 
 
-def place(session: Session, mail: ParsedMail, text: str, sender_ok: "SenderCheck") -> Placement:
-    """Find the actions the reply updates; ``problem`` says why when it cannot."""
+def place(session: Session, mail: ParsedMail, text: str, sender_ok: "SenderCheck",
+          today: dt.date | None = None) -> Placement:
+    """Find the actions the reply updates; ``problem`` says why when it cannot.
+
+    Two paragraphs for the same action are one update (texts joined; their ratings must agree).
+    """
     plan_key, items, via = _candidates_from_headers(session, mail)
     if plan_key and session.scalar(select(Plan.id).where(Plan.key == plan_key)) is None:
         return Placement(problem=f"no action found: plan {plan_key!r} named in the reply does not exist", via=via)
     live = _live_refs(session, plan_key)
     candidate_refs = [str(i["ref"]).lower() for i in items]
     known = set(live) | set(candidate_refs)
-    pieces = extract(text, known)
+    pieces = extract(text, known, today)
     placement = Placement(via=via, plan_key=plan_key or "")
     if pieces and pieces[0].ref is None:
         ref, problem = _single_ref(candidate_refs, refs_written(text, known))
@@ -109,8 +115,43 @@ def place(session: Session, mail: ParsedMail, text: str, sender_ok: "SenderCheck
             placement.updates = []
             return placement
         placement.plan_key = placement.plan_key or action.plan.key
-        placement.updates.append(PlacedUpdate(action, action.plan.key, piece))
+        placement.updates.append(PlacedUpdate(action, action.plan.key, piece, sender_ok(action)))
+    placement.updates = _merge(placement.updates)
     return placement
+
+
+def _merge(updates: list[PlacedUpdate]) -> list[PlacedUpdate]:
+    merged: dict[int, PlacedUpdate] = {}
+    for u in updates:
+        prior = merged.setdefault(u.action.id, u)
+        if prior is u:
+            continue
+        a, b = prior.extracted, u.extracted
+        a.text = "\n\n".join(t for t in (a.text, b.text) if t)
+        stated = list(dict.fromkeys([*([a.rag] if a.rag else a.conflicting), *([b.rag] if b.rag else b.conflicting)]))
+        a.rag, a.conflicting = (stated[0] if len(stated) == 1 else None), (stated if len(stated) > 1 else [])
+        a.requested_due = b.requested_due or a.requested_due
+        a.past_due = b.past_due or a.past_due
+        a.copied_example = a.copied_example or b.copied_example
+    return list(merged.values())
+
+
+REPEAT_WINDOW = dt.timedelta(days=14)
+
+
+def add_recent(session: Session, placement: Placement, now: dt.datetime) -> None:
+    """Each placed update's author's own email updates to that action in the last 14 days."""
+    ids = [u.action.id for u in placement.updates if u.author]
+    if not ids:
+        return
+    rows = session.execute(select(ProgressUpdate.action_id, ProgressUpdate.author, ProgressUpdate.created_at,
+                                  ProgressUpdate.text, ProgressUpdate.rag)
+                           .where(ProgressUpdate.action_id.in_(ids), ProgressUpdate.source == "email",
+                                  ProgressUpdate.created_at >= now - REPEAT_WINDOW))
+    for action_id, author, created, text, rag in rows:
+        for u in placement.updates:
+            if u.action.id == action_id and u.author == author:
+                u.recent.append((created, text or "", rag))
 
 
 def _single_ref(candidates: list[str], written: list[str]) -> tuple[str | None, str]:

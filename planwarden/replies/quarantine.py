@@ -18,6 +18,7 @@ from planwarden.core.config import Config
 from planwarden.plan.directory import Directory
 from planwarden.plan.models import Action, ActionOwner, Plan, ProgressUpdate
 from planwarden.replies.clean import clean_reply
+from planwarden.replies.effects import send_confirmation
 from planwarden.replies.extract import Extracted, extract, find_rag
 from planwarden.replies.message import parse
 from planwarden.replies.models import InboundMessage
@@ -117,11 +118,9 @@ def apply(session: Session, config: Config, inbound_id: int, refs: list[str], *,
                         "action": action, "author": author, "_placed": PlacedUpdate(action, action.plan.key, piece)})
     row.resolved_at, row.resolved_by = now, actor
     row.resolution = "applied to " + ", ".join(f"{a.plan.key} {a.ref}" for a in actions)
-    if check.person is not None:  # confirm to people in the directory only, never to a stranger
-        from planwarden.replies.effects import send_confirmation
-        from planwarden.replies.rules import Context
-        ctx = Context(session, config, check.directory, mail, now)
-        send_confirmation(ctx, [{k: v for k, v in a.items() if k != "_placed"} for a in applied])
+    if check.person is not None and mail.sender_problem is None:  # confirm to directory people only
+        send_confirmation(session, config, check.directory, mail, now,
+                          [{k: v for k, v in a.items() if k != "_placed"} for a in applied])
     return {"id": row.id, "message_id": row.message_id, "resolution": row.resolution,
             "updates": [{k: a[k] for k in ("ref", "rag", "text", "requested_due")} for a in applied]}
 

@@ -1,18 +1,22 @@
-"""The reply policy: a table of small named rules, tried in order; the first verdict wins.
+"""The reply policy: small named rules that only classify, tried in order; the first verdict wins.
 
 | rule | outcome | when |
 |---|---|---|
 | duplicate | ignored | the Message-ID has been recorded before |
-| auto-reply | ignored | Auto-Submitted (not ``no``), X-Auto-Response-Suppress, Precedence bulk/junk/list, empty Return-Path, an "Automatic reply:" subject (an out-of-office return date is noted) |
-| bounce | ignored | a delivery-status report: the address is marked failing, the secretary told |
-| sender | quarantined | From is not an owner or registered deputy of the action |
-| dmarc | quarantined | Authentication-Results says dmarc=fail |
+| receipt | ignored | a read receipt (RFC 8098 disposition notification) |
+| auto-reply | ignored | Auto-Submitted (not ``no``), X-Auto-Response-Suppress, Precedence bulk/junk/list, empty Return-Path, an "Automatic reply:" subject (an out-of-office return date, read against the message's own Date, is noted) |
+| bounce | ignored | a delivery report: for a message planwarden sent, the address is marked failing and the secretary told; for any other message, only noted |
+| sender-header | quarantined | not exactly one strictly readable From mailbox, an address shown only in the display name, or a Sender that differs |
+| authentication | quarantined | our receiving server's Authentication-Results say dmarc failed, or passed for another domain (or, with ``require_authentication``, did not pass) |
+| sender | quarantined | the From addr-spec is not an owner or registered deputy of the action |
 | no-action | quarantined | no action could be found (or it has been deleted) |
-| empty | quarantined | nothing to record: no text and no RAG |
+| conflicting | quarantined | two different ratings for one action |
+| repeat | ignored | the same owner sent the same words for the same action within 14 days |
+| empty | quarantined | nothing to record: no text, no rating, no date |
 | apply | applied | everything else |
 
-A rule is ``(ctx) -> Verdict | None``; a verdict may carry an ``effect`` (run in the
-same transaction as the record of the outcome).
+A rule is ``(mail, facts) -> Verdict | None``: pure, no database, no clock of its own.
+What a verdict asks to be done is data (``verdicts.ApplyUpdates`` …); ``chain`` acts on it.
 """
 
 from __future__ import annotations
@@ -20,56 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Literal
 
-from sqlalchemy.orm import Session
+from planwarden.plan.dates import MONTHS, find_dates
+from planwarden.replies import auth
+from planwarden.replies.facts import Facts
+from planwarden.replies.message import ParsedMail, is_bounce
+from planwarden.replies.placing import REPEAT_WINDOW, PlacedUpdate
+from planwarden.replies.verdicts import ApplyUpdates, MarkFailing, NoteAway, Verdict
 
-from planwarden.core.config import Config
-from planwarden.plan.directory import Directory
-from planwarden.replies.clean import clean_reply
-from planwarden.replies.message import ParsedMail
-from planwarden.replies.models import InboundMessage
-from planwarden.replies.placing import Placement, SenderCheck, place
-
-Outcome = Literal["applied", "ignored", "quarantined"]
-
-
-@dataclass
-class Verdict:
-    outcome: Outcome
-    rule: str
-    reason: str
-    effect: Callable[[Context], None] | None = None
-
-
-@dataclass
-class Context:
-    session: Session
-    config: Config
-    directory: Directory
-    mail: ParsedMail
-    now: dt.datetime
-    seen: InboundMessage | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @cached_property
-    def text(self) -> str:
-        return clean_reply(self.mail.text)
-
-    @cached_property
-    def sender_check(self) -> SenderCheck:
-        return SenderCheck(self.directory, self.mail.sender)
-
-    @cached_property
-    def placement(self) -> Placement:
-        return place(self.session, self.mail, self.text, self.sender_check)
-
-
-Rule = Callable[[Context], "Verdict | None"]
-
-# --------------------------------------------------------------------------- rules
+Rule = Callable[[ParsedMail, Facts], "Verdict | None"]
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:(?:re|aw|fw|fwd)\s*:\s*)*(?:automatic reply|auto(?:matic)?[ -]?reply|auto[ -]?response|autoreply"
@@ -77,131 +40,212 @@ _AUTO_SUBJECT = re.compile(
     r"|absence)\b", re.I)
 
 
-def duplicate(ctx: Context) -> Verdict | None:
-    if ctx.seen is None:
+def duplicate(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    if facts.seen is None:
         return None
-    return Verdict("ignored", "duplicate", f"duplicate: Message-ID already recorded ({ctx.seen.outcome}"
-                   f"{': ' + ctx.seen.reason if ctx.seen.reason else ''})")
+    seen = facts.seen
+    return Verdict("ignored", "duplicate", f"duplicate: Message-ID already recorded ({seen.outcome}"
+                   f"{': ' + seen.reason if seen.reason else ''})")
 
 
-def is_bounce(mail: ParsedMail) -> bool:
-    if mail.delivery_status is not None:
-        return True
-    local = mail.sender.split("@", 1)[0]
-    return local in ("mailer-daemon", "postmaster", "mail-daemon") and bool(re.search(
-        r"undeliver|delivery (?:status|failure|has failed)|returned mail|failure notice|could not be delivered"
-        r"|mail delivery (?:failed|subsystem)", mail.subject, re.I))
+def receipt(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    if not mail.receipt:
+        return None
+    return Verdict("ignored", "receipt", "read receipt: not an update, not answered")
 
 
-def auto_reply(ctx: Context) -> Verdict | None:
-    mail = ctx.mail
+def auto_reply(mail: ParsedMail, facts: Facts) -> Verdict | None:
     if is_bounce(mail):
         return None  # bounces have a rule of their own
-    why = None
-    auto = mail.header("auto-submitted").split(";")[0].strip().lower()
-    precedence = mail.header("precedence").strip().lower()
-    if auto and auto != "no":
-        why = f"Auto-Submitted: {auto}"
-    elif "x-auto-response-suppress" in mail.headers:
-        why = "X-Auto-Response-Suppress"
-    elif precedence in ("bulk", "junk", "list", "auto_reply"):
-        why = f"Precedence: {precedence}"
-    elif mail.return_path == "":
-        why = "empty Return-Path"
-    elif _AUTO_SUBJECT.match(mail.subject):
-        why = f"subject {mail.subject[:60]!r}"
-    elif any(h in mail.headers for h in ("x-autoreply", "x-autorespond", "x-auto-reply")):
-        why = "X-Autoreply"
+    why = _auto_why(mail)
     if why is None:
         return None
-    from planwarden.replies.effects import note_away, return_date
-
-    back = return_date(ctx.text or mail.text, ctx.now.date())
     reason = f"auto-reply ({why})"
-    if back:
+    sent = (mail.date or facts.now).date()
+    back = return_date(facts.text or mail.text, sent)
+    if back and back > facts.today and facts.sender_known and mail.sender_problem is None:
         reason += f": away until {back.isoformat()}; reminders go to the deputy until then"
-        return Verdict("ignored", "auto-reply", reason, lambda c: note_away(c, back))
+        return Verdict("ignored", "auto-reply", reason, NoteAway(back))
+    if back:
+        reason += f": back on {back.isoformat()}, already past or not a known sender (nothing noted)"
     return Verdict("ignored", "auto-reply", reason)
 
 
-def bounce(ctx: Context) -> Verdict | None:
-    if not is_bounce(ctx.mail):
-        return None
-    from planwarden.replies.effects import bounce_effect, failed_recipients
+def _auto_why(mail: ParsedMail) -> str | None:
+    auto = mail.header("auto-submitted").split(";")[0].strip().lower()
+    precedence = mail.header("precedence").strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    if "x-auto-response-suppress" in mail.headers:
+        return "X-Auto-Response-Suppress"
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return f"Precedence: {precedence}"
+    if mail.return_path == "":
+        return "empty Return-Path"
+    if _AUTO_SUBJECT.match(mail.subject):
+        return f"subject {mail.subject[:60]!r}"
+    if any(h in mail.headers for h in ("x-autoreply", "x-autorespond", "x-auto-reply")):
+        return "X-Autoreply"
+    return None
 
-    failed = failed_recipients(ctx)
+
+def bounce(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    if not is_bounce(mail):
+        return None
+    if not facts.ours:
+        return Verdict("ignored", "bounce", "bounce: a delivery report for a message planwarden did not send "
+                       "(noted; no address marked)")
+    failed = failed_recipients(mail, facts)
     if not failed:
         return Verdict("ignored", "bounce", "bounce: delivery report without a permanent failure")
     who = ", ".join(f"{addr} ({why})" if why else addr for addr, why in failed[:5])
     return Verdict("ignored", "bounce", f"bounce: delivery failed to {who}; address marked failing, "
-                   "secretary told", lambda c: bounce_effect(c, failed))
+                   "secretary told", MarkFailing(tuple(failed)))
 
 
-def sender(ctx: Context) -> Verdict | None:
-    mail = ctx.mail
-    if not mail.sender:
-        return Verdict("quarantined", "sender", "sender: the message has no From address")
-    placement = ctx.placement
+def failed_recipients(mail: ParsedMail, facts: Facts) -> list[tuple[str, str]]:
+    """(address, why) for each permanent failure in a bounce."""
+    if mail.delivery_status is not None:
+        return [(f.recipient, " ".join(x for x in (f.status, f.diagnostic) if x)[:300])
+                for f in mail.delivery_status
+                if f.recipient and (f.action == "failed" or f.status.startswith("5"))]
+    found = dict.fromkeys(a.lower() for a in re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", mail.text))
+    return [(a, "undeliverable") for a in found if a in facts.people and a not in facts.own_addresses]
+
+
+def sender_header(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    if mail.sender_problem is None:
+        return None
+    return Verdict("quarantined", "sender-header", mail.sender_problem)
+
+
+def authentication(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    why = auth.problem(facts.auth, mail.sender, required=facts.auth_required)
+    return Verdict("quarantined", "authentication", why) if why else None
+
+
+def sender(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    placement = facts.placement
     if not placement.updates:
-        if ctx.sender_check.person is None:
+        if not facts.sender_known:
             return Verdict("quarantined", "sender", f"sender {mail.sender} is not in the directory "
                            "(not an owner or registered deputy)")
         return None  # a known person; the no-action rule says what is missing
-    refused = [u.action.ref for u in placement.updates if ctx.sender_check(u.action) is None]
+    refused = [u.action.ref for u in placement.updates if u.author is None]
     if refused:
         return Verdict("quarantined", "sender", f"sender {mail.sender} is not an owner or registered deputy of "
                        f"{', '.join(refused)}")
     return None
 
 
-_DMARC = re.compile(r"\bdmarc\s*=\s*(\w+)", re.I)
+def no_action(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    if facts.placement.updates:
+        return None
+    return Verdict("quarantined", "no-action", facts.placement.problem or "no action found")
 
 
-def dmarc(ctx: Context) -> Verdict | None:
-    for header in ctx.mail.all("authentication-results"):
-        for result in _DMARC.findall(header):
-            if result.lower() == "fail":
-                return Verdict("quarantined", "dmarc", "sender authentication failed: dmarc=fail")
+def conflicting(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    clashes = [f"{u.action.ref} ({', '.join(u.extracted.conflicting)})" for u in facts.placement.updates
+               if u.extracted.conflicting]
+    if clashes:
+        return Verdict("quarantined", "conflicting", "conflicting ratings: " + "; ".join(clashes))
     return None
 
 
-def no_action(ctx: Context) -> Verdict | None:
-    placement = ctx.placement
-    if placement.updates:
-        return None
-    return Verdict("quarantined", "no-action", placement.problem or "no action found")
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def empty(ctx: Context) -> Verdict | None:
-    blank = [u.action.ref for u in ctx.placement.updates
+def is_repeat(u: PlacedUpdate, now: dt.datetime) -> bool:
+    words = _norm(u.extracted.text)
+    return any(now - when <= REPEAT_WINDOW and _norm(text) == words and rag == u.extracted.rag
+               for when, text, rag in u.recent)
+
+
+def repeat(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    repeats = [u.action.ref for u in facts.placement.updates if is_repeat(u, facts.now)]
+    if repeats and len(repeats) == len(facts.placement.updates):
+        return Verdict("ignored", "repeat", f"repeat: the same update for {', '.join(repeats)} was recorded "
+                       "from this sender within 14 days")
+    return None
+
+
+def empty(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    blank = [u.action.ref for u in facts.placement.updates
              if not u.extracted.text.strip() and not u.extracted.rag and not u.extracted.requested_due]
     if blank:
-        return Verdict("quarantined", "empty", f"no update found in the reply for {', '.join(blank)}")
+        reason = f"no update found in the reply for {', '.join(blank)}"
+        if any(u.extracted.copied_example for u in facts.placement.updates):
+            reason += " (it holds only the reminder's how-to-reply example)"
+        return Verdict("quarantined", "empty", reason)
     return None
 
 
-def apply(ctx: Context) -> Verdict | None:
-    from planwarden.replies.effects import apply_updates
-
-    refs = ", ".join(u.action.ref for u in ctx.placement.updates)
-    return Verdict("applied", "apply", f"applied to {refs}", apply_updates)
+def apply(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    updates = facts.placement.updates
+    skip = tuple(u.action.ref for u in updates if is_repeat(u, facts.now))
+    notes: list[str] = []
+    for u in updates:
+        if u.extracted.past_due:
+            notes.append(f"{u.action.ref}: the new date you gave ({u.extracted.past_due:%d %B %Y}) has already "
+                         "passed, so it was not recorded as a request; please reply with a future date")
+    if any(u.extracted.copied_example for u in updates):
+        notes.append("Your reply included the example lines from the reminder; they were not recorded.")
+    if skip:
+        notes.append(f"{', '.join(skip)}: the same update was recorded recently, so it was not recorded again.")
+    refs = ", ".join(u.action.ref for u in updates if u.action.ref not in skip)
+    return Verdict("applied", "apply", f"applied to {refs}", ApplyUpdates(tuple(notes), skip))
 
 
 RULES: list[tuple[str, Rule]] = [
     ("duplicate", duplicate),
+    ("receipt", receipt),
     ("auto-reply", auto_reply),
     ("bounce", bounce),
+    ("sender-header", sender_header),
+    ("authentication", authentication),
     ("sender", sender),
-    ("dmarc", dmarc),
     ("no-action", no_action),
+    ("conflicting", conflicting),
+    ("repeat", repeat),
     ("empty", empty),
     ("apply", apply),
 ]
 
 
-def decide(ctx: Context) -> Verdict:
+def decide(mail: ParsedMail, facts: Facts) -> Verdict:
     for _name, rule in RULES:
-        verdict = rule(ctx)
+        verdict = rule(mail, facts)
         if verdict is not None:
             return verdict
     raise AssertionError("the apply rule always decides")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- out of office
+
+_BACK = re.compile(r"\b(?:back|return(?:ing|s)?|in the office|be in|available|out of (?:the )?office until|"
+                   r"away until|on leave until|absent until|until)\b", re.I)
+_DAY_MONTH = re.compile(r"\b(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+                        r"[a-z]*\.?(?![a-z])(?!\s*,?\s*\d{4})", re.I)
+
+
+def return_date(text: str, sent: dt.date) -> dt.date | None:
+    """The day the sender is back, read against the day the auto-reply was sent (its Date)."""
+    for m in _BACK.finditer(text or ""):
+        window = text[m.end():m.end() + 80]
+        found, _ = find_dates(window)
+        dates = [f.date for f in found if f.precision == "date"]
+        for m2 in _DAY_MONTH.finditer(window):  # "back on Tuesday 3rd January": the next 3 January
+            month = MONTHS[m2.group("m")[:3].lower()]
+            for year in (sent.year, sent.year + 1):
+                try:
+                    candidate = dt.date(year, month, int(m2.group("d")))
+                except ValueError:
+                    continue
+                if candidate > sent:
+                    dates.append(candidate)
+                    break
+        future = sorted(d for d in dates if sent < d <= sent + dt.timedelta(days=366))
+        if future:
+            return future[0]
+    return None

@@ -1,7 +1,7 @@
 """Every 10 minutes: read owners' replies, record them, then send the confirmations.
 
 The flow only orchestrates: collect (one task, a batch of messages) -> deliver the
-outbox (confirmations and bounce notices) when anything was queued.
+outbox (confirmations, bounce notices, and anything else due).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def collect_replies(plan_key: str | None = None, limit: int = 500) -> dict[str, 
     with plan_flow(plan_key, "replies") as run:
         collected = collect_mailbox(limit, plan_key)
         # confirmations and bounce notices
-        delivered = deliver_outbox() if collected.applied or collected.ignored else None
+        delivered = deliver_outbox()  # every scheduled flow ends by delivering what is due
         run.summary.update(as_json(collected), delivered=as_json(delivered))
     return {"collected": as_json(collected), "delivered": as_json(delivered)}
 
