@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from pathlib import Path
 
+import planwarden
 from planwarden.pack import charts
 from planwarden.pack.compute import PackData
 from planwarden.pack.document import Document
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "pack" / "pack.typ"
+TEMPLATE = planwarden.TEMPLATES / "pack" / "pack.typ"
 STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
 
 

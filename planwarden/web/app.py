@@ -69,6 +69,15 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
         return _problem(request, 404, "Page not found", str(exc))
 
     routes.register(app)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_text() -> Response:
+        """For Prometheus (docs/operations.md): counts and timestamps per plan, no names or addresses."""
+        from planwarden.orchestration import metrics
+
+        with app.state.sessions() as session:
+            body = metrics.render(session, config)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
     app.state.sso = None
     sso = sso or from_env()
     if sso is not None:
