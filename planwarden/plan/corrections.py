@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, selectinload
 from planwarden.core import clock
 from planwarden.plan.directory import Directory, tidy
 from planwarden.plan.models import Action, ActionOwner, History, Plan, ProgressUpdate
-from planwarden.plan.store import record_change, sync_person, update_order
+from planwarden.plan.owners import directory_for, set_owners
+from planwarden.plan.store import record_change, update_order
 
 RAGS = ("red", "amber", "green")
 EDITABLE = ("text", "owner_text", "due", "rag")
@@ -165,14 +166,6 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resolve_owners(session: Session, directory: Directory, action: Action) -> None:
-    """The owners the new owner text names, through the directory (unresolved: the secretary)."""
-    action.owners.clear()
-    session.flush()
-    seen: set[int] = set()
-    for owner in directory.resolve(action.owner_text).owners:
-        for person in owner.people:
-            row = sync_person(session, person)
-            if row.id not in seen:
-                seen.add(row.id)
-                action.owners.append(ActionOwner(person_id=row.id, via=owner.name, kind=owner.kind,
-                                                 position=len(seen) - 1))
+    """The owners the new owner text names, through the directory and the plan's mappings
+    (unresolved: the secretary)."""
+    set_owners(session, action, directory_for(session, directory, action.plan_id).resolve(action.owner_text))
