@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from planwarden.core import clock
 from planwarden.plan.directory import Directory, tidy
 from planwarden.plan.models import Action, ActionOwner, History, Plan, ProgressUpdate
+from planwarden.plan.rag import is_complete
 from planwarden.plan.owners import directory_for, set_owners
 from planwarden.plan.store import record_change, update_order
 
@@ -66,7 +67,8 @@ def history(session: Session, plan_key: str, ref: str) -> dict[str, Any]:
     return {"plan": plan_key, "ref": action.ref, "text": action.text, "owner_text": action.owner_text,
             "owners": [{"name": o.person.name, "email": o.person.email} for o in action.owners],
             "due": _iso(action.due), "due_text": action.due_text, "milestones": list(action.milestones or []),
-            "rag": action.rag,
+            "rag": action.rag, "complete": action.complete, "scale": action.plan.rating_scale or "rag",
+            "extra": dict(action.extra or {}),
             "updates": [update_json(u) for u in sorted(action.updates, key=update_order)],
             "changes": [change_json(h) for h in changes]}
 
@@ -122,6 +124,8 @@ def edit(session: Session, directory: Directory, plan_key: str, ref: str, change
         raise CorrectionError(f"cannot edit {', '.join(sorted(unknown))}: only {', '.join(EDITABLE)}")
     action, now = find_action(session, plan_key, ref), clock.now()
     values = _checked(changes)
+    if "rag" in values:
+        values["rag"], values["complete"] = _rating(values["rag"], action.plan.rating_scale or "rag")
     done: list[str] = []
     for name, new in values.items():
         old = getattr(action, name)
@@ -148,8 +152,9 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name == "rag":
             value = (value or None) and str(value).strip().lower()
-            if value not in (None, *RAGS):
-                raise CorrectionError(f"rating must be one of {', '.join(RAGS)} (or none), not {value!r}")
+            if value not in (None, *RAGS, "blue"):
+                raise CorrectionError(f"rating must be one of {', '.join(RAGS)}, blue on a BRAG plan (or none), "
+                                      f"not {value!r}")
         elif name == "due":
             try:
                 value = dt.date.fromisoformat(str(value)) if value else None
@@ -163,6 +168,16 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
             value = tidy(str(value))
         out[name] = value
     return out
+
+
+def _rating(value: str | None, scale: str) -> tuple[str | None, bool]:
+    """(stored rating, complete) for a chosen rating, as plan.rag defines them: Blue is green + complete
+    (BRAG only); on a BRAG plan any other rating reopens the action; under RAG green is complete."""
+    if value == "blue":
+        if scale != "brag":
+            raise CorrectionError("Blue is a rating of BRAG plans only: this plan is rated Red, Amber, Green")
+        return "green", True
+    return value, is_complete(value, False, scale)
 
 
 def _resolve_owners(session: Session, directory: Directory, action: Action) -> None:

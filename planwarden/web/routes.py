@@ -128,6 +128,7 @@ def _plans(app: FastAPI) -> None:
         template = "plan_rows.html" if c.request.headers.get("hx-request") else "plan.html"
         return page(c, template, plan=plan_key, title=title, rows=shown, matched=len(kept), total=len(rows), f=f,
                     sections=sections, sorts=views.SORTS, page_no=page_no, pages=pages, query=query,
+                    scale=rows[0].scale if rows else "rag",
                     first=(page_no - 1) * views.PAGE_SIZE + 1)
 
     @app.get("/api/plans/{plan_key}/actions")
