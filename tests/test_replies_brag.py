@@ -25,13 +25,13 @@ def said(body: str, scale: str) -> tuple[str | None, bool | None]:
 
 
 @pytest.mark.parametrize("body, brag, rag", [
-    ("Blue", ("green", True), ("green", True)),
-    ("Status: complete. All minutes audited.", ("green", True), ("green", True)),
-    ("BLUE – signed off by the board", ("green", True), ("green", True)),
-    ("RAG: Green\nWork continues.", ("green", False), ("green", True)),
-    ("Status: on track", ("green", False), ("amber", False)),
-    ("Amber - waiting for the audit team", ("amber", False), ("amber", False)),
-    ("RAG: red", ("red", False), ("red", False)),
+    ("Blue", ("green", True), ("green", None)),
+    ("Status: complete. All minutes audited.", ("green", True), ("green", None)),
+    ("BLUE – signed off by the board", ("green", True), ("green", None)),
+    ("RAG: Green\nWork continues.", ("green", False), ("green", None)),
+    ("Status: on track", ("green", False), ("amber", None)),
+    ("Amber - waiting for the audit team", ("amber", False), ("amber", None)),
+    ("RAG: red", ("red", False), ("red", None)),
     ("Working on it, nothing to rate.", (None, None), (None, None)),
     ("Blue light services were consulted.", (None, None), (None, None)),  # a word inside a sentence
 ])

@@ -185,12 +185,13 @@ def rating_for(e: Extracted, scale: str | None) -> tuple[str | None, bool | None
     """(stored rating, complete) the owner stated, read in the plan's scale as plan.rag defines it.
 
     On a BRAG plan "Blue" and "Complete" are green + complete, "Green" and "On track" are
-    green and not complete; under RAG green is complete. (None, None): no rating stated,
-    or words that disagree in this scale.
+    green and not complete. Under RAG the colour says it all (green is complete) and the flag
+    is left alone (None). (None, None): no rating stated, or words that disagree in this scale.
     """
     words = e.words or ([e.rag] if e.rag else [])
-    meanings = {(r.rag, r.complete if scale == "brag" else r.rag == "green")
-                for r in (parse_rating(w, "brag" if scale == "brag" else "rag") for w in words)}
+    brag = scale == "brag"
+    meanings = {(r.rag, r.complete if brag else None) for r in (parse_rating(w, "brag" if brag else "rag")
+                                                                  for w in words)}
     return meanings.pop() if len(meanings) == 1 else (None, None)
 
 

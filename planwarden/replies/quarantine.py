@@ -17,7 +17,6 @@ from planwarden.core import clock
 from planwarden.core.config import Config
 from planwarden.plan.directory import Directory
 from planwarden.plan.models import Action, ActionOwner, Plan, ProgressUpdate
-from planwarden.plan.rag import is_complete
 from planwarden.replies.clean import clean_reply
 from planwarden.replies.effects import send_confirmation, set_rating
 from planwarden.replies.extract import Extracted, extract, find_rag, rating_for
@@ -96,7 +95,7 @@ def apply(session: Session, config: Config, inbound_id: int, refs: list[str], *,
             found_rag, rest = find_rag(text)
             piece = Extracted(action.ref, rest, found_rag, None)
         scale = action.plan.rating_scale
-        chosen, complete = (rag, is_complete(rag, False, scale)) if rag else rating_for(piece, scale)
+        chosen, complete = (rag, False if scale == "brag" else None) if rag else rating_for(piece, scale)
         if session.scalar(select(ProgressUpdate.id).where(ProgressUpdate.action_id == action.id,
                                                           ProgressUpdate.message_id == row.message_id)):
             raise QuarantineError(f"this reply is already an update of {action.ref}")
