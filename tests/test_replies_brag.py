@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
+from planwarden.plan.corrections import withdraw
 from planwarden.plan.models import Action, History, Plan
 from planwarden.plan.rag import display, is_complete
 from planwarden.replies import rules
@@ -83,3 +84,6 @@ def test_blue_reply_on_a_brag_plan_completes_the_action(env: Env) -> None:
     assert changed["complete"] == (False, True) and "rag" not in changed  # green before and after
     env.ingest(reply("RAG: Green - one audit reopened", message_id="<r-2@example.org>"))
     assert (env.action("1.1a").rag, env.action("1.1a").complete) == ("green", False)  # on track, not complete
+    with env.sessions.begin() as s:  # withdrawing the Green reply puts the Blue back
+        withdraw(s, env.updates("1.1a")[-1].id, "sent too early", actor="Rachel Hughes")
+    assert (env.action("1.1a").rag, env.action("1.1a").complete) == ("green", True)

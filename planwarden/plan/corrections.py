@@ -86,32 +86,32 @@ def withdraw(session: Session, update_id: int, reason: str, *, actor: str) -> di
     action, now = update.action, clock.now()
     record_change(session, action, "withdrawn", None, {"id": update.id, "reason": reason.strip()},
                   actor=actor, source="manual", source_ref=f"withdraw update {update.id}", at=now)
-    restored = _rating_before(session, action, update)
-    if restored is not None and restored[0] == action.rag:
-        record_change(session, action, "rag", action.rag, restored[1], actor=actor, source="manual",
-                      source_ref=f"withdraw update {update.id}", at=now)
-        action.rag = restored[1]
+    for name in ("rag", "complete"):  # complete: a Blue reply on a BRAG plan
+        restored = _value_before(session, action, update, name)
+        if restored is not None and restored[0] == getattr(action, name):
+            record_change(session, action, name, getattr(action, name), restored[1], actor=actor, source="manual",
+                          source_ref=f"withdraw update {update.id}", at=now)
+            setattr(action, name, restored[1])
     update.withdrawn_at, update.withdrawn_by, update.withdrawn_reason = now, actor, reason.strip()
     action.updated_at = now
     return {"id": update.id, "plan": action.plan.key, "ref": action.ref, "rag": action.rag,
             "withdrawn": {"at": now.isoformat(), "by": actor, "reason": reason.strip()}}
 
 
-def _rating_before(session: Session, action: Action, update: ProgressUpdate) -> tuple[str | None, str | None] | None:
-    """(rating it gave, rating before it) when the update set the action's latest rating; else None.
-
-    Only the latest rating change can be undone by withdrawing: a later update's rating stands.
-    """
+def _value_before(session: Session, action: Action, update: ProgressUpdate,
+                  name: str) -> tuple[Any, Any] | None:
+    """(value it gave, value before it) when the update set the action's latest ``name`` (rag or
+    complete); else None. Only the latest change can be undone by withdrawing: a later one stands."""
     rows = list(session.scalars(select(History).where(History.action_id == action.id,
-                                                      History.field.in_(("update", "rag")))
+                                                      History.field.in_(("update", name)))
                                 .order_by(History.at, History.id)))
     added = next((h for h in rows if h.field == "update" and isinstance(h.new, dict)
                   and h.new.get("id") == update.id), None)
-    rag_rows = [h for h in rows if h.field == "rag"]
-    last = rag_rows[-1] if rag_rows else None
+    changes = [h for h in rows if h.field == name]
+    last = changes[-1] if changes else None
     if added is None or last is None or (last.at, last.source_ref) != (added.at, added.source_ref) or last.id < added.id:
         return None
-    return rag_rows[-1].new, rag_rows[-1].old
+    return last.new, last.old
 
 
 def edit(session: Session, directory: Directory, plan_key: str, ref: str, changes: dict[str, Any], *,
