@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import typer
 
+from planwarden.cli.coercion import defer_coercion
 from planwarden.cli.common import EXIT_USER_ERROR, UserError, exit_code_for, fail
 
 # The one list: command (or group) name → its module in planwarden/cli/, in --help order.
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     completing = any(k.endswith("_COMPLETE") for k in os.environ)
     only = args[0] if args and args[0] in COMMANDS and not completing else None
+    defer_coercion()
     command = typer.main.get_command(build_app(only))
     try:
         result = command.main(args=args, prog_name="planwarden", standalone_mode=False)
