@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from planwarden.cli.common import Json, PlanKey, load, print_json, print_table
+from planwarden.cli.common import Json, PlanKey, database_url, print_json, print_table
 
 
 def register(app: typer.Typer) -> None:
@@ -16,8 +16,7 @@ def actions(plan: PlanKey = None, json: Json = False) -> None:
     from planwarden.core.db import session_scope
     from planwarden.plan.queries import actions_json
 
-    config = load()
-    with session_scope(config.database_url) as session:
+    with session_scope(database_url()) as session:
         rows = actions_json(session, plan)
     if json:
         print_json(rows)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from planwarden.cli.common import Json, UserError, load, print_json, print_table
+from planwarden.cli.common import Json, UserError, database_url, print_json, print_table
 
 
 class Decision(str, enum.Enum):
@@ -36,9 +36,8 @@ def requests(decision: Annotated[Decision | None, typer.Argument(help="Record th
         raise UserError(f"requests {verb} needs the request id")
     if verb == "reject" and not reason:
         raise UserError("requests reject needs --reason (it is shown to the board in the next pack)")
-    config = load()
     try:
-        with session_scope(config.database_url) as session:
+        with session_scope(database_url()) as session:
             if verb == "approve":
                 result: Any = decisions.approve(session, request_id, by=by)
             elif verb == "reject":
