@@ -74,6 +74,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
+def run() -> None:
+    """The `planwarden` console script: ``main()``, then leave without tearing the
+    interpreter down. Freeing every loaded module's objects at exit cost ~0.07 s of CPU
+    per command (SQLAlchemy's are many), a quarter of a read-only command's budget. The
+    exit handlers still run and database connections are closed first; with another
+    thread still running (or on an exception) Python exits the usual way."""
+    import threading
+
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    db = sys.modules.get("planwarden.core.db")
+    if db is not None:
+        db.dispose_all()
+    import atexit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (| head) or a closed stream
+            pass
+    os._exit(code)
+
+
 def _usage_error(exc: Exception) -> int:
     """A wrong command, option or value: one line naming the help to read (exit 2)."""
     message = exc.format_message()  # type: ignore[attr-defined]
@@ -85,7 +109,7 @@ def _usage_error(exc: Exception) -> int:
     return fail(message + hint, EXIT_USER_ERROR)
 
 
-__all__ = ["COMMANDS", "UserError", "build_app", "main"]
+__all__ = ["COMMANDS", "UserError", "build_app", "main", "run"]
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

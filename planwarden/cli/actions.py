@@ -13,11 +13,11 @@ def register(app: typer.Typer) -> None:
 
 def actions(plan: PlanKey = None, json: Json = False) -> None:
     """List a plan's actions with owners, due dates, RAG and last update."""
-    from planwarden.core.db import session_scope
-    from planwarden.plan.queries import actions_json
+    from planwarden.core.db import connection_scope
+    from planwarden.plan.listing import actions_json
 
-    with session_scope(database_url()) as session:
-        rows = actions_json(session, plan)
+    with connection_scope(database_url()) as conn:
+        rows = actions_json(conn, plan)
     if json:
         print_json(rows)
         return

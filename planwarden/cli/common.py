@@ -158,7 +158,7 @@ def exit_code_for(exc: BaseException) -> int | None:
     from planwarden.core.configfile import ConfigError
     from planwarden.core.db import DatabaseUnavailable
     from planwarden.importing.errors import ImportFormatError
-    from planwarden.plan.queries import UnknownPlan
+    from planwarden.plan.listing import UnknownPlan
 
     if isinstance(exc, (UserError, ImportFormatError, UnknownPlan)):
         return fail(str(exc), EXIT_USER_ERROR)
