@@ -1,5 +1,5 @@
-"""The actions list (`planwarden actions --json`, the console's JSON) read with SQLAlchemy
-Core alone.
+"""The actions list (`planwarden actions --json`, the console's JSON) and the requested
+new dates awaiting the board (`planwarden requests`), read with SQLAlchemy Core alone.
 
 Through the ORM, listing 77 actions first imports it, declares every model and configures
 the mappers: about 0.15 s of CPU on the machine docs/benchmarks.md measures on, half of a
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Select, column, select, table
@@ -19,8 +20,27 @@ from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Select, column
 from planwarden.plan.rag import is_complete
 
 
+APPROVED, REJECTED = "date-approved", "date-rejected"  # a progress update's decision on its requested date
+
+
 class UnknownPlan(LookupError):
     """No plan with that key has been imported."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A requested new due date awaiting the board."""
+
+    id: int
+    plan: str
+    ref: str
+    current_due: str | None
+    requested_due: str
+    author: str
+    text: str
+
+    def as_json(self) -> dict[str, object]:
+        return dict(vars(self))
 
 
 _plans = table("plans", column("id"), column("key"), column("rating_scale"))
@@ -33,7 +53,8 @@ _areas = table("areas", column("id"), column("number"), column("title"))
 _owners = table("action_owners", column("action_id"), column("person_id"), column("position"))
 _people = table("people", column("id"), column("name"), column("email"))
 _updates = table("progress_updates", column("id"), column("action_id"), column("date", Date), column("text"),
-                 column("rag"), column("source"), column("created_at", DateTime), column("withdrawn_at"))
+                 column("rag"), column("source"), column("created_at", DateTime), column("withdrawn_at"),
+                 column("requested_due", Date), column("author"), column("decision"))
 
 
 def actions_json(conn: Connection, plan_key: str | None = None) -> list[dict[str, Any]]:
@@ -101,3 +122,17 @@ def _updates_by_action(conn: Connection, plan_key: str | None) -> dict[int, list
         found[u["action_id"]].append({"date": u["date"].isoformat() if u["date"] else None, "text": u["text"],
                                       "rag": u["rag"], "source": u["source"]})
     return found
+
+
+def pending_requests(conn: Connection, plan_key: str | None = None) -> list[Request]:
+    """Requests no decision has been recorded for, oldest first."""
+    query = (select(_updates.c.id, _plans.c.key, _actions.c.ref, _actions.c.due, _updates.c.requested_due,
+                    _updates.c.author, _updates.c.text)
+             .select_from(_updates.join(_actions, _actions.c.id == _updates.c.action_id)
+                          .join(_plans, _plans.c.id == _actions.c.plan_id))
+             .where(_updates.c.requested_due.is_not(None), _updates.c.decision.not_in([APPROVED, REJECTED]),
+                    _updates.c.withdrawn_at.is_(None))
+             .order_by(_updates.c.created_at, _updates.c.id))
+    return [Request(id_, key, ref, due.isoformat() if due else None, requested.isoformat() if requested else "",
+                    author, text)
+            for id_, key, ref, due, requested, author, text in conn.execute(_live(query, plan_key))]
