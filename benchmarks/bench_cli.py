@@ -7,6 +7,9 @@ Each figure is the median of N fresh processes (what a person or a script pays p
 after one warm-up run that migrates the database. Wall time depends on what else the
 machine is doing, so the CPU time of the process (user + system) and the load average
 are printed beside it: on a loaded machine compare the CPU column with the target.
+Below the commands, the CPU of bare imports on the same interpreter (Python alone, Typer,
+SQLAlchemy Core, its ORM, pydantic, rich): what no planwarden change can take away, to
+read the commands' figures against (docs/cli.md "Start-up time").
 """
 
 from __future__ import annotations
@@ -37,17 +40,34 @@ CASES: list[tuple[str, list[str], float]] = [
     ("planwarden actions (77 actions, table)", ["actions"], 0.3),
 ]
 
+# What the libraries cost on their own (a fresh interpreter each, same venv), leaving with
+# os._exit as the console script does (planwarden.cli.run), so no teardown is counted.
+IMPORTS: list[tuple[str, str]] = [
+    ("python (nothing imported)", "pass"),
+    ("import typer", "import typer"),
+    ("import sqlalchemy (Core)", "import sqlalchemy"),
+    ("import sqlalchemy.orm", "import sqlalchemy.orm"),
+    ("import pydantic", "import pydantic"),
+    ("import rich.table", "import rich.console, rich.table"),
+]
+
+
+def _cpu(command: list[str], env: dict[str, str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Wall and CPU seconds of one fresh process, and what it printed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, out
+
 
 def planwarden(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds of one `planwarden ARGS` in a fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    out = subprocess.run([*COMMAND, *args], env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu, out = _cpu([*COMMAND, *args], env)
     if out.returncode != 0:
         raise SystemExit(f"planwarden {' '.join(args)} failed: {out.stderr.strip()}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
 
 
@@ -64,8 +84,10 @@ def measure(runs: int) -> dict[str, Any]:
             cpu = statistics.median(s[1] for s in samples)
             results.append({"what": label, "target_s": target, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                             "met": cpu <= target})
+        imports = [{"what": label, "cpu_s": round(statistics.median(
+                    _cpu([sys.executable, "-c", f"{code}; import os; os._exit(0)"], env)[1] for _ in range(runs)), 3)} for label, code in IMPORTS]
     return {"runs": runs, "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
-            "results": results}
+            "results": results, "imports": imports}
 
 
 def main() -> int:
@@ -82,6 +104,9 @@ def main() -> int:
     for r in report["results"]:
         print(f"{r['what']:<42} {r['target_s']:>6.2f}s {r['wall_s']:>6.3f}s {r['cpu_s']:>6.3f}s"
               f"  {'met' if r['met'] else 'NOT met'}")
+    print("\nwhat the libraries cost alone (CPU, fresh interpreter, no teardown)")
+    for r in report["imports"]:
+        print(f"{r['what']:<42} {'':>7} {'':>7} {r['cpu_s']:>6.3f}s")
     return 0
 
 
