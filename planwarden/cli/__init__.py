@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import typer
 
+from planwarden.cli.coercion import defer_coercion
 from planwarden.cli.common import EXIT_USER_ERROR, UserError, exit_code_for, fail
 
 # The one list: command (or group) name → its module in planwarden/cli/, in --help order.
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     completing = any(k.endswith("_COMPLETE") for k in os.environ)
     only = args[0] if args and args[0] in COMMANDS and not completing else None
+    defer_coercion()
     command = typer.main.get_command(build_app(only))
     try:
         result = command.main(args=args, prog_name="planwarden", standalone_mode=False)
@@ -72,6 +74,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
+def run() -> None:
+    """The `planwarden` console script: ``main()``, then leave without tearing the
+    interpreter down. Freeing every loaded module's objects at exit cost ~0.07 s of CPU
+    per command (SQLAlchemy's are many), a quarter of a read-only command's budget. The
+    exit handlers still run and database connections are closed first; with another
+    thread still running (or on an exception) Python exits the usual way."""
+    import threading
+
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    db = sys.modules.get("planwarden.core.db")
+    if db is not None:
+        db.dispose_all()
+    import atexit
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (| head) or a closed stream
+            pass
+    os._exit(code)
+
+
 def _usage_error(exc: Exception) -> int:
     """A wrong command, option or value: one line naming the help to read (exit 2)."""
     message = exc.format_message()  # type: ignore[attr-defined]
@@ -83,7 +109,7 @@ def _usage_error(exc: Exception) -> int:
     return fail(message + hint, EXIT_USER_ERROR)
 
 
-__all__ = ["COMMANDS", "UserError", "build_app", "main"]
+__all__ = ["COMMANDS", "UserError", "build_app", "main", "run"]
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

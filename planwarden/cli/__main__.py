@@ -1,7 +1,5 @@
 """python -m planwarden.cli"""
 
-import sys
+from planwarden.cli import run
 
-from planwarden.cli import main
-
-sys.exit(main())
+run()

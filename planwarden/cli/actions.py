@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from planwarden.cli.common import Json, PlanKey, load, print_json, print_table
+from planwarden.cli.common import Json, PlanKey, database_url, print_json, print_table
 
 
 def register(app: typer.Typer) -> None:
@@ -13,12 +13,11 @@ def register(app: typer.Typer) -> None:
 
 def actions(plan: PlanKey = None, json: Json = False) -> None:
     """List a plan's actions with owners, due dates, RAG and last update."""
-    from planwarden.core.db import session_scope
-    from planwarden.plan.queries import actions_json
+    from planwarden.core.db import connection_scope
+    from planwarden.plan.listing import actions_json
 
-    config = load()
-    with session_scope(config.database_url) as session:
-        rows = actions_json(session, plan)
+    with connection_scope(database_url()) as conn:
+        rows = actions_json(conn, plan)
     if json:
         print_json(rows)
         return

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from planwarden.cli.common import Json, UserError, load, print_json, print_table
+from planwarden.cli.common import Json, UserError, database_url, print_json, print_table
 
 
 class Decision(str, enum.Enum):
@@ -28,26 +28,35 @@ def requests(decision: Annotated[Decision | None, typer.Argument(help="Record th
              reason: Annotated[str, typer.Option("--reason", help="Why it was rejected.")] = "",
              json: Json = False) -> None:
     """Requested new due dates awaiting the board; approve or reject them."""
-    from planwarden.plan import decisions
-    from planwarden.core.db import session_scope
-
     verb = decision.value if decision else None
     if verb and request_id is None:
         raise UserError(f"requests {verb} needs the request id")
     if verb == "reject" and not reason:
         raise UserError("requests reject needs --reason (it is shown to the board in the next pack)")
-    config = load()
+    result = _decide(verb, request_id, by, reason) if verb else _pending(plan)
+    _print(verb, result, json)
+
+
+def _pending(plan: str | None) -> Any:
+    """The list, read without the ORM (its start-up is most of this command's)."""
+    from planwarden.core.db import connection_scope
+    from planwarden.plan.listing import pending_requests
+
+    with connection_scope(database_url()) as conn:
+        return pending_requests(conn, plan)
+
+
+def _decide(verb: str, request_id: int | None, by: str, reason: str) -> Any:
+    from planwarden.core.db import session_scope
+    from planwarden.plan import decisions
+
     try:
-        with session_scope(config.database_url) as session:
+        with session_scope(database_url()) as session:
             if verb == "approve":
-                result: Any = decisions.approve(session, request_id, by=by)
-            elif verb == "reject":
-                result = decisions.reject(session, request_id, by=by, reason=reason)
-            else:
-                result = decisions.pending(session, plan)
+                return decisions.approve(session, request_id, by=by)
+            return decisions.reject(session, request_id, by=by, reason=reason)
     except decisions.DecisionError as exc:
         raise UserError(str(exc)) from None
-    _print(verb, result, json)
 
 
 def _print(verb: str | None, result: Any, as_json: bool) -> None:

@@ -9,8 +9,6 @@ files: a setting names the environment variable that holds the secret.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,18 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from planwarden.core.text import normalise
 
-CONFIG_ENV = "PLANWARDEN_CONFIG"
-DATABASE_ENV = "PLANWARDEN_DATABASE_URL"
-HOME_ENV = "PLANWARDEN_HOME"
-DEFAULT_CONFIG = Path("config/planwarden.toml")
-
-
-class ConfigError(Exception):
-    """A mistake in a settings file: names the file, the key and the reason."""
-
-    def __init__(self, file: str, key: str, reason: str) -> None:
-        self.file, self.key, self.reason = file, key, reason
-        super().__init__(f"{file}: {key}: {reason}")
+from planwarden.core.configfile import (CONFIG_ENV, DATABASE_ENV, DEFAULT_CONFIG, HOME_ENV, ConfigError,  # noqa: F401
+                                        config_path, data_dir, database_url_from, read_toml, resolve)
 
 
 class _Strict(BaseModel):
@@ -341,9 +329,8 @@ class Config:
         self.governance = governance
         self.source = source
         base = source.parent if source else Path.cwd()
-        self.data_dir = _data_dir(settings, base)
-        self.database_url = os.environ.get(DATABASE_ENV) or settings.database_url or (
-            f"sqlite:///{self.data_dir / 'planwarden.db'}")
+        self.data_dir = data_dir(settings.data_dir, base)
+        self.database_url = database_url_from(settings.database_url, self.data_dir)
 
     def plan(self, key: str | None) -> PlanConfig:
         """The plan's settings; an unconfigured plan key gets the defaults."""
@@ -371,33 +358,7 @@ class Config:
         mail = mail or self.mail
         configured = mail.outbox_dir if which == "outbox" else mail.inbox_dir
         base = self.source.parent if self.source else Path.cwd()
-        return _resolve(configured, base) if configured else self.data_dir / which
-
-
-def _resolve(value: str, base: Path) -> Path:
-    p = Path(os.path.expanduser(value))
-    return p if p.is_absolute() else base / p
-
-
-def _data_dir(settings: Settings, base: Path) -> Path:
-    if os.environ.get(HOME_ENV):
-        return Path(os.environ[HOME_ENV])
-    if settings.data_dir:
-        return _resolve(settings.data_dir, base)
-    xdg = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    return Path(xdg) / "planwarden"
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(str(path), "-", "file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "-", f"not valid TOML: {exc}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(str(path), "-", "not UTF-8 text") from None
+        return resolve(configured, base) if configured else self.data_dir / which
 
 
 def _validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> Any:
@@ -410,33 +371,25 @@ def _validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> Any:
         raise ConfigError(str(path), key, reason) from None
 
 
-def config_path() -> Path | None:
-    """The settings file in use: $PLANWARDEN_CONFIG, else config/planwarden.toml if present."""
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return Path(env)
-    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
-
-
 def load_config(path: Path | None = None) -> Config:
     """Load and validate everything; raise ConfigError on the first mistake."""
     path = path if path is not None else config_path()
     if path is None:
         return Config(Settings(), DirectoryConfig(), GovernanceConfig(), None)
-    settings: Settings = _validate(Settings, _read_toml(path), path)
+    settings: Settings = _validate(Settings, read_toml(path), path)
     directory = _load_part(settings.directory, path, DirectoryConfig)
     governance = _load_part(settings.governance, path, GovernanceConfig)
     _cross_check(settings, directory, path)
     if settings.governance:
-        _check_governance(governance, directory, _resolve(settings.governance, path.parent))
+        _check_governance(governance, directory, resolve(settings.governance, path.parent))
     return Config(settings, directory, governance, path)
 
 
 def _load_part(name: str | None, main: Path, model: type[BaseModel]) -> Any:
     if not name:
         return model()
-    part = _resolve(name, main.parent)
-    return _validate(model, _read_toml(part), part)
+    part = resolve(name, main.parent)
+    return _validate(model, read_toml(part), part)
 
 
 def _cross_check(settings: Settings, directory: DirectoryConfig, path: Path) -> None:

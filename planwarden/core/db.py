@@ -11,12 +11,14 @@ import fcntl
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the ORM is imported where a session is made: read-only listings do without it
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _ADVISORY_KEY = 0x706C616E  # "plan"
@@ -241,7 +243,17 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
     return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def connection_scope(url: str) -> Iterator[Connection]:
+    """A Core connection in a transaction, for reads that need no ORM (its import and
+    mapper set-up are most of a read-only command's start): committed on success."""
+    with engine_for(url).connect() as conn:
+        yield conn
+        conn.commit()
 
 
 @contextlib.contextmanager

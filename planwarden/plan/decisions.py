@@ -8,45 +8,25 @@ decision goes into the history, so later packs show what was decided and when.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from sqlalchemy.orm import Session
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
-
-from planwarden.plan.models import Action, Plan, ProgressUpdate
+from planwarden.plan import listing
+from planwarden.plan.listing import APPROVED, REJECTED, Request
+from planwarden.plan.models import ProgressUpdate
 from planwarden.plan.store import record_change
 
-APPROVED, REJECTED = "date-approved", "date-rejected"
+__all__ = ["APPROVED", "REJECTED", "DecisionError", "Request", "approve", "pending", "reject"]
 
 
 class DecisionError(Exception):
     """The request does not exist or was already decided."""
 
 
-@dataclass(frozen=True)
-class Request:
-    id: int
-    plan: str
-    ref: str
-    current_due: str | None
-    requested_due: str
-    author: str
-    text: str
-
-    def as_json(self) -> dict[str, object]:
-        return dict(vars(self))
-
-
 def pending(session: Session, plan_key: str | None = None) -> list[Request]:
-    """Requests no decision has been recorded for, oldest first."""
-    query = (select(ProgressUpdate).join(Action).join(Plan)
-             .where(ProgressUpdate.requested_due.is_not(None), Action.deleted_at.is_(None),
-                    ProgressUpdate.decision.not_in([APPROVED, REJECTED]), ProgressUpdate.withdrawn_at.is_(None))
-             .options(selectinload(ProgressUpdate.action).selectinload(Action.plan))
-             .order_by(ProgressUpdate.created_at, ProgressUpdate.id))
-    if plan_key:
-        query = query.where(Plan.key == plan_key)
-    return [_request(u) for u in session.scalars(query)]
+    """Requests no decision has been recorded for, oldest first (plan/listing.py reads
+    them, after the session has written out what it holds)."""
+    session.flush()
+    return listing.pending_requests(session.connection(), plan_key)
 
 
 def _request(u: ProgressUpdate) -> Request:

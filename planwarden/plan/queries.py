@@ -7,13 +7,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from planwarden.plan import listing
+from planwarden.plan.listing import UnknownPlan
 from planwarden.plan.models import Action, ActionOwner, Plan
-from planwarden.plan.rag import is_complete
-from planwarden.plan.store import update_order
-
-
-class UnknownPlan(LookupError):
-    """No plan with that key has been imported."""
 
 
 def load_actions(session: Session, plan_key: str | None = None) -> list[Action]:
@@ -39,27 +35,8 @@ def area_label(action: Action) -> str | None:
     return f"{a.number} {a.title}".strip() if a else None
 
 
-def action_json(action: Action) -> dict[str, Any]:
-    """One action in the shape PRODUCT.md fixes for `actions --json`."""
-    return {
-        "plan": action.plan.key,
-        "ref": action.ref,
-        "section": section_label(action),
-        "area": area_label(action),
-        "text": action.text,
-        "owner_text": action.owner_text,
-        "owners": [{"name": o.person.name, "email": o.person.email} for o in action.owners],
-        "due": action.due.isoformat() if action.due else None,
-        "due_text": action.due_text,
-        "milestones": list(action.milestones or []),
-        "rag": action.rag,
-        "complete": is_complete(action.rag, action.complete, action.plan.rating_scale),
-        "extra": dict(action.extra or {}),
-        "updates": [{"date": u.date.isoformat() if u.date else None, "text": u.text, "rag": u.rag,
-                     "source": u.source} for u in sorted(action.updates, key=update_order)
-                    if u.withdrawn_at is None],
-    }
-
-
 def actions_json(session: Session, plan_key: str | None = None) -> list[dict[str, Any]]:
-    return [action_json(a) for a in load_actions(session, plan_key)]
+    """The `actions --json` shape, read on the session's connection (plan/listing.py)
+    after writing out what the session holds, as an ORM query would."""
+    session.flush()
+    return listing.actions_json(session.connection(), plan_key)

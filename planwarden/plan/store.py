@@ -8,17 +8,19 @@ board pack be rebuilt exactly.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planwarden.core import clock
-from planwarden.core.config import PersonConfig, PlanConfig
 from planwarden.plan.models import (Action, ActionOwner, Area, History, ImportRun, Person, Plan, ProgressUpdate,
                                Section)
 
 TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "complete", "extra", "section", "area")
+
+if TYPE_CHECKING:
+    from planwarden.core.config import PersonConfig, PlanConfig
 
 
 def _jsonable(value: Any) -> Any:
