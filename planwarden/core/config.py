@@ -244,6 +244,8 @@ class SmtpSettings(_Limited):
     security: Literal["none", "starttls", "ssl"] = "none"
     username_env: str | None = Field(None, description="environment variable holding the user name")
     password_env: str | None = Field(None, description="environment variable holding the password")
+    username_block: str | None = Field(None, description="Prefect Secret block holding the user name (instead of username_env; read only under Prefect)")
+    password_block: str | None = Field(None, description="Prefect Secret block holding the password (instead of password_env; read only under Prefect)")
     timeout: float = 30.0
 
 
@@ -253,6 +255,8 @@ class ImapSettings(_Strict):
     security: Literal["none", "starttls", "ssl"] = "none"
     username_env: str | None = None
     password_env: str | None = None
+    username_block: str | None = Field(None, description="Prefect Secret block holding the user name (instead of username_env; read only under Prefect)")
+    password_block: str | None = Field(None, description="Prefect Secret block holding the password (instead of password_env; read only under Prefect)")
     folder: str = "INBOX"
     processed_folder: str = "Processed"
     quarantine_folder: str = "Quarantine"
@@ -264,6 +268,8 @@ class EwsSettings(_Limited):
     primary_smtp_address: str | None = None
     username_env: str = "PLANWARDEN_EWS_USERNAME"
     password_env: str = "PLANWARDEN_EWS_PASSWORD"
+    username_block: str | None = Field(None, description="Prefect Secret block holding the user name (instead of username_env; read only under Prefect)")
+    password_block: str | None = Field(None, description="Prefect Secret block holding the password (instead of password_env; read only under Prefect)")
     auth_type: Literal["NTLM", "basic", "digest"] | None = Field(
         None, description="how to log in to Exchange (default: found by asking the server)")
     version: str | None = Field(None, description="Exchange build, e.g. \"Exchange2016\" or \"15.1.2507.6\" "
@@ -286,6 +292,7 @@ class GraphSettings(_Strict):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: str = "PLANWARDEN_GRAPH_CLIENT_SECRET"
+    client_secret_block: str | None = Field(None, description="Prefect Secret block holding the client secret (instead of client_secret_env; read only under Prefect)")
     mailbox: str | None = Field(None, description="user id or UPN of the sending mailbox")
     base_url: str = "https://graph.microsoft.com/v1.0"
 

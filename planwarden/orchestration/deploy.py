@@ -142,6 +142,9 @@ def register(config: Config, *, work_pool: str = "planwarden", root: Path | None
     """`planwarden deploy`: the work pool, the plans' concurrency limits and every
     deployment, registered to the Prefect API in PREFECT_API_URL. Safe to repeat:
     each is created or updated in place."""
+    from planwarden.orchestration.secrets import load_secret_blocks
+
+    load_secret_blocks(config)  # every block the config names exists on this Prefect API
     ensure_work_pool(work_pool)
     limits = ensure_plan_limits(config)
     names = []
