@@ -326,6 +326,10 @@ class Settings(_Strict):
     governance: str | None = Field(None, description="governance calendar file, relative to this file")
     mail: MailSettings = Field(default_factory=MailSettings)
     plans: list[PlanConfig] = Field(default_factory=list)
+    batch_reminders: bool = Field(
+        False, description="one reminders deployment (reminders-all) runs every plan's reminders in one flow run, "
+        "one plan at a time, instead of one deployment per plan: recommended for many partnerships "
+        "(see docs/operations.md)")
 
     @model_validator(mode="after")
     def _unique_plans(self) -> "Settings":

@@ -54,6 +54,17 @@ def plan_flow(plan_key: str | None, job: str, *, hold_slot: bool = True) -> Iter
 
 
 @contextlib.contextmanager
+def plan_turn(config: Config, plan_key: str, job: str) -> Iterator[dict[str, Any]]:
+    """One plan's share of a run over many plans (``reminders-all``): its slot held and
+    its run recorded only while its share is done, so per-plan runs (a board pack, a
+    retry) wait minutes at most, and `planwarden status` shows the plan's own last run."""
+    from planwarden.orchestration.runs import recorded_run
+
+    with plan_slots([plan_key]), recorded_run(config.database_url, plan_key, job) as summary:
+        yield summary
+
+
+@contextlib.contextmanager
 def plan_slots(plan_keys: list[str]) -> Iterator[None]:
     """Hold one slot of each plan's limit. Where no limit exists (a flow called outside
     `serve`/`deploy`, as in unit tests), Prefect lets the run through."""
