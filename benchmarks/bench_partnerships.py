@@ -8,8 +8,9 @@ in <= 30 s. The default is scaled down (10 x 500); ``--full`` runs 100 x 500. Th
 sets ``batch_reminders = true`` (the recommended setting for many partnerships), so
 `deploy` registers one ``reminders-all`` deployment, and what is timed is:
 
-- batched: one run of ``reminders-all`` -- every plan computed and queued in one flow
-  run, one transaction and one concurrency slot per plan, then the outbox delivered;
+- batched: one run of each ``reminders-all-N`` deployment (50 plans each, so two at full
+  size, one per worker) -- its plans computed and queued in one flow run, one transaction
+  and one concurrency slot per plan, then the outbox delivered;
 - per plan (``--per-plan``): one run per plan of the same deployment with ``plan_key``
   set (what ``batch_reminders = false`` schedules), for comparison.
 
@@ -113,16 +114,25 @@ def run(plans: int, actions: int, per_plan: bool = False) -> dict[str, Any]:
             wait_for("two workers", lambda: len([w for w in cluster.post("/work_pools/planwarden/workers/filter", {})
                                                  if w.get("status") == "ONLINE"]) == 2, 120, cluster.logs)
             load_before = os.getloadavg()[0]
-            batched = _timed(cluster, [("daily-reminders", "reminders-all", {"today": TODAY.isoformat()})])
-            result = {"one_batched_run": batched, "load_1min_before_batched": round(load_before, 2)}
+            names = _batched_deployments(config)
+            batched = _timed(cluster, [("daily-reminders", name, {"today": TODAY.isoformat()}) for name in names])
+            result = {"batched_runs": batched, "deployments": names, "load_1min_before_batched": round(load_before, 2)}
             if per_plan:
                 tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
                 result["per_plan_runs"] = _timed(cluster, [
-                    ("daily-reminders", "reminders-all", {"plan_key": f"p{n:03d}", "plan_keys": None,
-                                                          "today": tomorrow}) for n in range(plans)])
+                    ("daily-reminders", names[0], {"plan_key": f"p{n:03d}", "plan_keys": None,
+                                                   "today": tomorrow}) for n in range(plans)])
         queued = _outbox(url)
     return {"plans": plans, "actions_per_plan": actions, "build_s": round(built, 1), "deploy_s": round(deployed, 1),
             **result, "outbox": queued, "load_1min": os.getloadavg()[0]}
+
+
+def _batched_deployments(config: Path) -> list[str]:
+    """The reminders-all deployments `deploy` registers for this config (one per 50 plans)."""
+    from planwarden.core.config import load_config
+    from planwarden.orchestration.deploy import batched_reminders
+
+    return [spec.name for spec in batched_reminders(load_config(config))]
 
 
 def _timed(cluster: Any, runs: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:

@@ -81,6 +81,10 @@ def test_batched_reminders_replace_the_per_plan_ones_one_deployment_per_schedule
     specs = deployment_specs(load_config(tmp_path / "planwarden.toml"))
     reminders = [s for s in specs if s.job.name == "reminders"]
     assert [(s.name, s.plan_keys, s.timezone) for s in reminders] == [
-        ("reminders-all", ("a", "b"), "Europe/London"), ("reminders-all-2", ("c",), "Europe/Dublin")]
+        ("reminders-all-1", ("a", "b"), "Europe/London"), ("reminders-all-2", ("c",), "Europe/Dublin")]
     assert reminders[0].parameters == {"plan_keys": ["a", "b"]} and "plan:all" in reminders[0].tags
     assert {s.name for s in specs} >= {"replies-a", "board-pack-c", "outbox-b"}  # the other jobs stay per plan
+    (tmp_path / "planwarden.toml").write_text(text.replace("\n", "\nbatch_reminders_plans = 1\n", 1))
+    split = [s for s in deployment_specs(load_config(tmp_path / "planwarden.toml")) if s.job.name == "reminders"]
+    assert [(s.name, s.plan_keys) for s in split] == [  # so that the workers share a large morning
+        ("reminders-all-1", ("a",)), ("reminders-all-2", ("b",)), ("reminders-all-3", ("c",))]

@@ -330,6 +330,9 @@ class Settings(_Strict):
         False, description="one reminders deployment (reminders-all) runs every plan's reminders in one flow run, "
         "one plan at a time, instead of one deployment per plan: recommended for many partnerships "
         "(see docs/operations.md)")
+    batch_reminders_plans: int = Field(
+        50, ge=1, description="with batch_reminders: plans per reminders-all deployment; more plans get several "
+        "deployments (reminders-all-1, -2, ...), which the workers run side by side")
 
     @model_validator(mode="after")
     def _unique_plans(self) -> "Settings":

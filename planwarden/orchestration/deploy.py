@@ -91,16 +91,21 @@ def deployment_specs(config: Config) -> list[DeploymentSpec]:
 
 
 def batched_reminders(config: Config) -> list[DeploymentSpec]:
-    """``reminders-all``: one flow run computes every plan's reminders in one process (one
+    """``reminders-all``: one flow run computes many plans' reminders in one process (one
     transaction and one concurrency slot per plan, in turn), so a hundred partnerships cost
-    one process start-up, not a hundred. Plans on different schedules or time zones get
-    one such deployment per schedule (``reminders-all-2``, ...)."""
+    a process start-up or two, not a hundred. Plans sharing a schedule and time zone are
+    cut into deployments of ``batch_reminders_plans`` plans, so that several workers share
+    a large morning; each further schedule gets deployments of its own. One deployment
+    in all is ``reminders-all``; several are ``reminders-all-1``, ``reminders-all-2``, ..."""
     job = next(j for j in JOBS if j.name == "reminders")
+    size = config.settings.batch_reminders_plans
     groups: dict[tuple[str, str], list[str]] = {}
     for plan in config.plans:
         groups.setdefault((plan.schedules.reminders, plan.timezone), []).append(plan.key)
-    return [DeploymentSpec("reminders-all" + (f"-{n}" if n > 1 else ""), job, "", cron, tz, tuple(keys))
-            for n, ((cron, tz), keys) in enumerate(groups.items(), start=1)]
+    batches = [(cron, tz, tuple(keys[i:i + size])) for (cron, tz), keys in groups.items()
+               for i in range(0, len(keys), size)]
+    return [DeploymentSpec("reminders-all" + (f"-{n}" if len(batches) > 1 else ""), job, "", cron, tz, keys)
+            for n, (cron, tz, keys) in enumerate(batches, start=1)]
 
 
 def runner_deployment(spec: DeploymentSpec, *, work_pool: str | None = None, root: Path | None = None) -> Any:
