@@ -82,8 +82,9 @@ class SmtpTransport:
             if creds:
                 conn.login(*creds)
         except smtplib.SMTPAuthenticationError as exc:
-            raise TransportUnavailable(f"SMTP login to {where} refused ({exc.smtp_code}): check the credentials "
-                                       f"in {source(s.username_env, s.username_block)} / {source(s.password_env, s.password_block)}") from None
+            raise TransportUnavailable(f"SMTP login to {where} refused ({exc.smtp_code}): check the credentials in "
+                                       f"{source(s.username_env, s.username_block)} / "
+                                       f"{source(s.password_env, s.password_block)}") from None
         except smtplib.SMTPNotSupportedError:
             raise TransportUnavailable(f"SMTP server {where} does not offer STARTTLS") from None
         except ssl.SSLError as exc:

@@ -119,11 +119,15 @@ def runner_deployment(spec: DeploymentSpec, *, work_pool: str | None = None, roo
         name=spec.name, schedule=Cron(spec.cron, timezone=spec.timezone), parameters=spec.parameters,
         concurrency_limit=1, tags=spec.tags, work_pool_name=work_pool,
         job_variables={**WORKER_JOB, "env": dict(WORKER_JOB["env"])} if work_pool else None,
-        description=f"planwarden {spec.job.description} for plan{'s ' + ', '.join(spec.plan_keys) if spec.plan_keys else ' ' + spec.plan_key}")
+        description=f"planwarden {spec.job.description} for {_whose(spec)}")
     if work_pool:
         deployment.entrypoint = spec.entrypoint
         deployment.storage = LocalStorage(str(root or ROOT))  # pull step: set_working_directory
     return deployment
+
+
+def _whose(spec: DeploymentSpec) -> str:
+    return f"plans {', '.join(spec.plan_keys)}" if spec.plan_keys else f"plan {spec.plan_key}"
 
 
 def build_deployments(config: Config, *, work_pool: str | None = None, root: Path | None = None,
