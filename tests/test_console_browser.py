@@ -272,8 +272,107 @@ def test_other_pages_pass_axe(browser: Any, console: dict[str, Any]) -> None:
     _accessible(page, "login")
 
 
+def test_secretary_sends_a_stored_pack_once(browser: Any, console: dict[str, Any]) -> None:
+    """Runs after the pack was built (not sent): Send queues the stored files, once."""
+    page = _login(browser, console, SECRETARY)
+    page.goto("/packs")
+    pack = _api(page, "/api/packs")[0]
+    assert pack["sent_at"] is None
+    page.get_by_role("button", name=re.compile(r"^Send")).first.click()
+    assert "sent to" in _done(page)
+    assert _api(page, "/api/packs")[0]["sent_at"] is not None
+    assert page.get_by_role("button", name=re.compile(r"^Send")).count() == 0
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    page.request.post(f"/packs/{pack['id']}/send", form={"csrf_token": token})  # twice: nothing more
+    sent = [m for m in _api(page, "/api/outbox")["mail"] if m["kind"] == "pack"]
+    assert len(sent) == 1 and sent[0]["to"][0] == "rachel.hughes@example.org"
+
+
+def test_secretary_maps_an_unresolved_owner_text(browser: Any, console: dict[str, Any]) -> None:
+    page = _login(browser, console, SECRETARY)
+    page.goto("/plans/jtai/actions/1.1a")
+    page.get_by_label("Owner (as the plan names them)").fill("Head of Early Help")
+    page.get_by_label("Why (kept in the history)").fill("New lead officer")
+    page.get_by_role("button", name="Save the correction").click()
+    assert "owner_text" in _done(page) and _api(page, "/api/plans/jtai/actions/1.1a/history")["owners"] == []
+    page.goto("/people")
+    _accessible(page, "people")
+    page.get_by_label(re.compile("Head of Early Help")).select_option(label="Karen Doyle")
+    page.get_by_role("button", name=re.compile("Map .Head of Early Help")).click()
+    assert "now means karen.doyle" in _done(page)
+    h = _api(page, "/api/plans/jtai/actions/1.1a/history")
+    assert [o["name"] for o in h["owners"]] == ["Karen Doyle"]
+    assert any(c["field"] == "owners" and c["actor"].startswith("Rachel Hughes") for c in h["changes"])
+    assert all(u["owner_text"] != "Head of Early Help" for u in _api(page, "/api/people")["unresolved"])
+
+
+def test_brag_plan_shows_blue_and_an_actions_own_columns(browser: Any, console: dict[str, Any]) -> None:
+    """The JTAI plan turned BRAG: Blue (complete) in words and colour on every view; extra columns shown."""
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import Action, Plan
+
+    with session_scope(console["config"].database_url) as s:
+        s.execute(Plan.__table__.update().values(rating_scale="brag"))
+        s.execute(Action.__table__.update().where(Action.ref == "1.1b")
+                  .values(extra={"Ofsted para": "27", "What does success look like?": "Audits <b>show</b> it"}))
+    try:
+        page = _login(browser, console, SECRETARY)
+        page.goto("/plans/jtai/actions/1.1b")
+        extra = page.locator("#extra")
+        assert "Ofsted para" in extra.inner_text() and "Audits <b>show</b> it" in extra.inner_text()
+        page.get_by_label("Rating").select_option("blue")
+        page.get_by_label("Why (kept in the history)").fill("Signed off by the board")
+        page.get_by_role("button", name="Save the correction").click()
+        _done(page)
+        badge = page.locator("h1 .pw-rag")
+        assert badge.inner_text() == "Blue" and "pw-rag--blue" in (badge.get_attribute("class") or "")
+        assert page.locator("h1 .pw-rag").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(29, 112, 184)"
+        _accessible(page, "action-brag")
+        board = _api(page, "/api/dashboard")[0]
+        assert board["scale"] == "brag" and board["rag"]["blue"] >= 1
+        page.goto("/")
+        header = page.get_by_role("table", name=re.compile("Ratings by section")).locator("thead").inner_text()
+        assert "Blue (complete)" in header and "Green (on track)" in header
+        _accessible(page, "dashboard-brag")
+        page.goto("/plans/jtai?rag=blue")
+        rows = page.locator("#rows tbody tr")
+        assert rows.count() == board["rag"]["blue"] and "1.1b" in rows.first.inner_text()
+        assert "Blue" in rows.first.inner_text()
+        _accessible(page, "plan-brag")
+    finally:
+        with session_scope(console["config"].database_url) as s:
+            s.execute(Plan.__table__.update().values(rating_scale="rag"))
+
+
+def test_admin_adds_and_disables_a_user(browser: Any, console: dict[str, Any]) -> None:
+    page = _login(browser, console, ADMIN)
+    page.goto("/users")
+    _accessible(page, "users")
+    page.get_by_label("Email address").fill("new.member@example.org")
+    page.get_by_label("Name", exact=True).fill("New Member")
+    page.get_by_label("Role").select_option("member")
+    page.get_by_label("jtai", exact=True).check()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Add the user").click()
+    assert "new.member@example.org added as member" in _done(page)
+    added = next(u for u in _api(page, "/api/users") if u["email"] == "new.member@example.org")
+    assert added["plans"] == ["jtai"] and not added["disabled"]
+    with contextlib.closing(_http(console, "new.member@example.org")):
+        pass  # the new account logs in
+    page.get_by_role("button", name="Disable new.member@example.org").click()
+    assert "can no longer log in" in _done(page)
+    assert next(u for u in _api(page, "/api/users") if u["email"] == "new.member@example.org")["disabled"]
+    with httpx.Client(base_url=console["url"]) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+        assert client.post("/login", data={"email": "new.member@example.org", "password": PASSWORD,
+                                           "csrf_token": token}).status_code == 401
+    with contextlib.closing(_http(console, SECRETARY)) as client:
+        assert client.get("/users").status_code == 403 and client.get("/api/users").status_code == 403
+
+
 WRITES = ["/quarantine/1/apply", "/quarantine/1/discard", "/requests/1/approve", "/requests/1/reject",
-          "/updates/1/withdraw", "/plans/jtai/actions/1.1a/edit", "/packs/build", "/outbox/1/retry"]
+          "/updates/1/withdraw", "/plans/jtai/actions/1.1a/edit", "/packs/build", "/outbox/1/retry",
+          "/people/map", "/packs/1/send", "/users", "/users/1/disable"]
 
 
 def test_a_member_is_refused_every_write(browser: Any, console: dict[str, Any]) -> None:
@@ -343,7 +442,8 @@ def test_the_admin_reads_every_write_in_the_audit_log(console: dict[str, Any]) -
         entries = client.get("/api/audit").json()
         assert "Audit log" in client.get("/audit").text
     done = {(e["action"], e["actor"].split(" <")[0]) for e in entries}
-    for action in ("quarantine-apply", "request-approve", "withdraw-update", "pack-build"):
+    for action in ("quarantine-apply", "request-approve", "withdraw-update", "pack-build", "pack-send", "map-owner"):
         assert (action, "Rachel Hughes") in done, (action, done)
+    assert ("user-add", "Ada Admin") in done and ("user-disable", "Ada Admin") in done
     assert ("login", "Board Member") in done
     assert not any(e["actor"].startswith("Board Member") and e["action"] != "login" for e in entries)

@@ -36,7 +36,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres_available: str | 
         with prefect_cluster(ADMIN, home, env) as cluster:
             cluster.run(str(BIN / "planwarden"), "import", str(SEED), "--plan", "jtai")
             deployed = json.loads(cluster.run(str(BIN / "planwarden"), "deploy", "--json").stdout)
-            assert deployed["limits"] == ["planwarden-plan-jtai"] and len(deployed["deployments"]) == 4
+            assert deployed["limits"] == ["planwarden-plan-jtai"] and len(deployed["deployments"]) == 5  # with the outbox flow
             cluster.start_worker("worker-1")
             cluster.start_worker("worker-2")
             wait_for("two workers online", lambda: len(_online(cluster)) == 2, 120, cluster.logs)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from planwarden.plan.directory import Directory, normalise, tidy
 from planwarden.plan.models import Action, Plan
+from planwarden.plan.owners import directory_for
 
 _TITLES = (r"mr|mrs|ms|miss|dr|prof|professor|cllr|councillor|sir|dame|dci|di|dc|ds|dsupt|det supt|supt|"
            r"superintendent|chief superintendent|inspector|ch insp|insp|sergeant|sgt|pc|detective chief inspector|"
@@ -77,6 +78,7 @@ def kind_of(text: str) -> str:
 
 def suggest(session: Session, plan_key: str, directory: Directory) -> list[Suggestion]:
     """Every owner named in the plan that the directory does not know yet, once, with its refs."""
+    directory = directory_for(session, directory, session.scalar(select(Plan.id).where(Plan.key == plan_key)))
     rows = session.execute(select(Action.ref, Action.owner_text).join(Plan).where(
         Plan.key == plan_key, Action.deleted_at.is_(None)).order_by(Action.position))
     found: dict[str, Suggestion] = {}
@@ -93,7 +95,8 @@ def suggest(session: Session, plan_key: str, directory: Directory) -> list[Sugge
 
 
 def unresolved(session: Session, plan_key: str, directory: Directory) -> list[dict[str, object]]:
-    """Owner texts of the plan the directory cannot resolve (``planwarden check``)."""
+    """Owner texts of the plan the directory (with the secretary's mappings) cannot resolve (``planwarden check``)."""
+    directory = directory_for(session, directory, session.scalar(select(Plan.id).where(Plan.key == plan_key)))
     rows = session.execute(select(Action.ref, Action.owner_text).join(Plan).where(
         Plan.key == plan_key, Action.deleted_at.is_(None)).order_by(Action.position))
     out: list[dict[str, object]] = []

@@ -17,9 +17,9 @@ from planwarden.core import clock
 from planwarden.core.config import PlanConfig
 from planwarden.importing.parsed import ParsedAction, ParsedPlan, Warning_
 from planwarden.plan.directory import Directory, tidy
-from planwarden.plan.models import Action, ActionOwner, Area, ImportRun, ProgressUpdate, Section
-from planwarden.plan.store import (current_value, get_or_create_plan, latest_update, record_change, snapshot,
-                                   sync_person)
+from planwarden.plan.models import Action, Area, ImportRun, ProgressUpdate, Section
+from planwarden.plan.owners import directory_for, set_owners
+from planwarden.plan.store import current_value, get_or_create_plan, latest_update, record_change, snapshot
 
 
 @dataclass
@@ -44,9 +44,10 @@ class PlanWriter:
 
     def __init__(self, session: Session, plan_cfg: PlanConfig, directory: Directory, *, actor: str,
                  source: str, source_ref: str) -> None:
-        self.session, self.directory = session, directory
+        self.session = session
         self.actor, self.source, self.source_ref = actor, source, source_ref
         self.plan = get_or_create_plan(session, plan_cfg)
+        self.directory = directory_for(session, directory, self.plan.id)  # with the secretary's mappings
         self.now = clock.now()
 
     def write(self, parsed: ParsedPlan) -> WriteResult:
@@ -170,20 +171,7 @@ class PlanWriter:
                                             "(kept as written; reminders go to the secretary)", item.line))
             result.unresolved.append({"ref": item.ref, "owner_text": tidy(item.owner_text),
                                       "unresolved": resolution.unresolved or [tidy(item.owner_text)]})
-        wanted: list[tuple[Person, str, str]] = []
-        for owner in resolution.owners:
-            for person in owner.people:
-                row = sync_person(self.session, person)
-                if all(row.id != w[0].id for w in wanted):
-                    wanted.append((row, owner.name, owner.kind))
-        current = [(o.person_id, o.via, o.kind) for o in action.owners]
-        if current == [(p.id, via, kind) for p, via, kind in wanted]:
-            return False
-        action.owners.clear()
-        self.session.flush()
-        for pos, (person, via, kind) in enumerate(wanted):
-            action.owners.append(ActionOwner(person_id=person.id, via=via, kind=kind, position=pos))
-        return True
+        return set_owners(self.session, action, resolution)
 
     def _add_progress(self, action: Action, item: ParsedAction, update_date: dt.date | None) -> bool:
         """The document's progress text becomes an update unless it is already the latest."""

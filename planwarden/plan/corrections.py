@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, selectinload
 from planwarden.core import clock
 from planwarden.plan.directory import Directory, tidy
 from planwarden.plan.models import Action, ActionOwner, History, Plan, ProgressUpdate
-from planwarden.plan.store import record_change, sync_person, update_order
+from planwarden.plan.rag import is_complete
+from planwarden.plan.owners import directory_for, set_owners
+from planwarden.plan.store import record_change, update_order
 
 RAGS = ("red", "amber", "green")
 EDITABLE = ("text", "owner_text", "due", "rag")
@@ -65,7 +67,8 @@ def history(session: Session, plan_key: str, ref: str) -> dict[str, Any]:
     return {"plan": plan_key, "ref": action.ref, "text": action.text, "owner_text": action.owner_text,
             "owners": [{"name": o.person.name, "email": o.person.email} for o in action.owners],
             "due": _iso(action.due), "due_text": action.due_text, "milestones": list(action.milestones or []),
-            "rag": action.rag,
+            "rag": action.rag, "complete": action.complete, "scale": action.plan.rating_scale or "rag",
+            "extra": dict(action.extra or {}),
             "updates": [update_json(u) for u in sorted(action.updates, key=update_order)],
             "changes": [change_json(h) for h in changes]}
 
@@ -83,32 +86,32 @@ def withdraw(session: Session, update_id: int, reason: str, *, actor: str) -> di
     action, now = update.action, clock.now()
     record_change(session, action, "withdrawn", None, {"id": update.id, "reason": reason.strip()},
                   actor=actor, source="manual", source_ref=f"withdraw update {update.id}", at=now)
-    restored = _rating_before(session, action, update)
-    if restored is not None and restored[0] == action.rag:
-        record_change(session, action, "rag", action.rag, restored[1], actor=actor, source="manual",
-                      source_ref=f"withdraw update {update.id}", at=now)
-        action.rag = restored[1]
+    for name in ("rag", "complete"):  # complete: a Blue reply on a BRAG plan
+        restored = _value_before(session, action, update, name)
+        if restored is not None and restored[0] == getattr(action, name):
+            record_change(session, action, name, getattr(action, name), restored[1], actor=actor, source="manual",
+                          source_ref=f"withdraw update {update.id}", at=now)
+            setattr(action, name, restored[1])
     update.withdrawn_at, update.withdrawn_by, update.withdrawn_reason = now, actor, reason.strip()
     action.updated_at = now
     return {"id": update.id, "plan": action.plan.key, "ref": action.ref, "rag": action.rag,
             "withdrawn": {"at": now.isoformat(), "by": actor, "reason": reason.strip()}}
 
 
-def _rating_before(session: Session, action: Action, update: ProgressUpdate) -> tuple[str | None, str | None] | None:
-    """(rating it gave, rating before it) when the update set the action's latest rating; else None.
-
-    Only the latest rating change can be undone by withdrawing: a later update's rating stands.
-    """
+def _value_before(session: Session, action: Action, update: ProgressUpdate,
+                  name: str) -> tuple[Any, Any] | None:
+    """(value it gave, value before it) when the update set the action's latest ``name`` (rag or
+    complete); else None. Only the latest change can be undone by withdrawing: a later one stands."""
     rows = list(session.scalars(select(History).where(History.action_id == action.id,
-                                                      History.field.in_(("update", "rag")))
+                                                      History.field.in_(("update", name)))
                                 .order_by(History.at, History.id)))
     added = next((h for h in rows if h.field == "update" and isinstance(h.new, dict)
                   and h.new.get("id") == update.id), None)
-    rag_rows = [h for h in rows if h.field == "rag"]
-    last = rag_rows[-1] if rag_rows else None
+    changes = [h for h in rows if h.field == name]
+    last = changes[-1] if changes else None
     if added is None or last is None or (last.at, last.source_ref) != (added.at, added.source_ref) or last.id < added.id:
         return None
-    return rag_rows[-1].new, rag_rows[-1].old
+    return last.new, last.old
 
 
 def edit(session: Session, directory: Directory, plan_key: str, ref: str, changes: dict[str, Any], *,
@@ -121,6 +124,8 @@ def edit(session: Session, directory: Directory, plan_key: str, ref: str, change
         raise CorrectionError(f"cannot edit {', '.join(sorted(unknown))}: only {', '.join(EDITABLE)}")
     action, now = find_action(session, plan_key, ref), clock.now()
     values = _checked(changes)
+    if "rag" in values:
+        values["rag"], values["complete"] = _rating(values["rag"], action.plan.rating_scale or "rag")
     done: list[str] = []
     for name, new in values.items():
         old = getattr(action, name)
@@ -147,8 +152,9 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
     for name, value in changes.items():
         if name == "rag":
             value = (value or None) and str(value).strip().lower()
-            if value not in (None, *RAGS):
-                raise CorrectionError(f"rating must be one of {', '.join(RAGS)} (or none), not {value!r}")
+            if value not in (None, *RAGS, "blue"):
+                raise CorrectionError(f"rating must be one of {', '.join(RAGS)}, blue on a BRAG plan (or none), "
+                                      f"not {value!r}")
         elif name == "due":
             try:
                 value = dt.date.fromisoformat(str(value)) if value else None
@@ -164,15 +170,17 @@ def _checked(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _rating(value: str | None, scale: str) -> tuple[str | None, bool]:
+    """(stored rating, complete) for a chosen rating, as plan.rag defines them: Blue is green + complete
+    (BRAG only); on a BRAG plan any other rating reopens the action; under RAG green is complete."""
+    if value == "blue":
+        if scale != "brag":
+            raise CorrectionError("Blue is a rating of BRAG plans only: this plan is rated Red, Amber, Green")
+        return "green", True
+    return value, is_complete(value, False, scale)
+
+
 def _resolve_owners(session: Session, directory: Directory, action: Action) -> None:
-    """The owners the new owner text names, through the directory (unresolved: the secretary)."""
-    action.owners.clear()
-    session.flush()
-    seen: set[int] = set()
-    for owner in directory.resolve(action.owner_text).owners:
-        for person in owner.people:
-            row = sync_person(session, person)
-            if row.id not in seen:
-                seen.add(row.id)
-                action.owners.append(ActionOwner(person_id=row.id, via=owner.name, kind=owner.kind,
-                                                 position=len(seen) - 1))
+    """The owners the new owner text names, through the directory and the plan's mappings
+    (unresolved: the secretary)."""
+    set_owners(session, action, directory_for(session, directory, action.plan_id).resolve(action.owner_text))

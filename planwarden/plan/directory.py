@@ -57,9 +57,11 @@ class Resolution:
 class Directory:
     """The directory config, indexed by every name and alias."""
 
-    def __init__(self, config: DirectoryConfig) -> None:
+    def __init__(self, config: DirectoryConfig, mappings: dict[str, list[str]] | None = None) -> None:
+        """``mappings``: owner texts the secretary mapped by hand to person ids (``plan.owners``)."""
         self.config = config
         self.people = {p.id: p for p in config.people}
+        self.mappings = dict(mappings or {})
 
     def person(self, person_id: str | None) -> PersonConfig | None:
         return self.people.get(person_id) if person_id else None
@@ -82,6 +84,10 @@ class Directory:
             self._add_role(index, r)
         for g in self.config.groups:
             self._add_group(index, g)
+        for text, ids in self.mappings.items():
+            people = self._ids(*ids)
+            if people:  # a mapping names the text as written: it wins over a partial match
+                index[normalise(text)] = Owner("mapped", tidy(text), people)
         return index
 
     def _ids(self, *ids: str | None) -> tuple[PersonConfig, ...]:

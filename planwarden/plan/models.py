@@ -103,6 +103,23 @@ class Person(Base):
     away_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class OwnerMapping(Base):
+    """An owner text the directory could not resolve, mapped by the secretary to directory people.
+
+    Kept per plan so a re-import of the same text resolves it the same way (import and the
+    console's corrections read it through ``plan.owners.directory_for``).
+    """
+
+    __tablename__ = "owner_mappings"
+    __table_args__ = (UniqueConstraint("plan_id", "owner_text"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    owner_text: Mapped[str] = mapped_column(Text, doc="normalised, as the directory compares names")
+    people: Mapped[list[str]] = mapped_column(JSON, default=list, doc="directory person ids")
+    by: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class Action(Base):
     __tablename__ = "actions"
     __table_args__ = (UniqueConstraint("plan_id", "ref"),)

@@ -24,6 +24,7 @@ from planwarden.mail.compose import Draft
 from planwarden.mail.outbox import already_queued, enqueue
 from planwarden.mail.tags import subject_tag
 from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
+from planwarden.replies.extract import rating_for
 from planwarden.replies.facts import Facts
 from planwarden.replies.message import ParsedMail
 from planwarden.replies.placing import today_for
@@ -65,25 +66,35 @@ def apply_updates(env: Env, request: ApplyUpdates) -> Done:
         e = u.extracted
         author = u.author or mail.sender
         decision = "applied" + ("; new due date requested for the board" if e.requested_due else "")
+        rag, complete = rating_for(e, action.plan.rating_scale)
         update = ProgressUpdate(action_id=action.id, date=today_for(action, now), author=author, text=e.text,
-                                rag=e.rag, source="email", message_id=mail.message_id,
+                                rag=rag, source="email", message_id=mail.message_id,
                                 requested_due=e.requested_due, decision=decision, created_at=now)
         session.add(update)  # not through action.updates: that would load every earlier update
         session.flush()
         record_change(session, action, "update", None,
-                      {"id": update.id, "text": e.text, "rag": e.rag, "author": author,
+                      {"id": update.id, "text": e.text, "rag": rag, "complete": complete, "author": author,
                        "requested_due": e.requested_due.isoformat() if e.requested_due else None},
                       actor=mail.sender, source="email", source_ref=mail.message_id, at=now)
-        if e.rag and e.rag != action.rag:
-            record_change(session, action, "rag", action.rag, e.rag, actor=mail.sender, source="email",
-                          source_ref=mail.message_id, at=now)
-            action.rag = e.rag
+        set_rating(session, action, rag, complete, actor=mail.sender, source_ref=mail.message_id, at=now)
         action.updated_at = now
-        applied.append({"ref": action.ref, "rag": e.rag, "text": e.text,
+        applied.append({"ref": action.ref, "rag": rag, "text": e.text,
                         "requested_due": e.requested_due.isoformat() if e.requested_due else None,
                         "action": action, "author": author})
     queued = send_confirmation(session, env.config, env.directory, mail, now, applied, note="\n".join(request.notes))
     return Done(updates=[{k: v for k, v in a.items() if k != "action"} for a in applied], queued=queued)
+
+
+def set_rating(session: Session, action: Action, rag: str | None, complete: bool | None, *, actor: str,
+               source_ref: str, at: dt.datetime) -> None:
+    """An update's rating and complete flag onto its action, each change a history row (None: not stated)."""
+    if rag is None:
+        return
+    for name, new in (("rag", rag), ("complete", complete)):
+        if new is not None and new != getattr(action, name):
+            record_change(session, action, name, getattr(action, name), new, actor=actor, source="email",
+                          source_ref=source_ref, at=at)
+            setattr(action, name, new)
 
 
 def may_answer(address: str, mail_headers: dict[str, list[str]] | None = None) -> bool:

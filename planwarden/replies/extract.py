@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from planwarden.plan.dates import find_dates
+from planwarden.plan.rag import parse_rating
 from planwarden.mail.replyhelp import EXAMPLE_LINE
 
 _REF_CORE = r"\d{1,3}\.\d{1,3}(?:\.\d{1,3})*[a-z]?"
@@ -27,9 +28,10 @@ _REF_ANYWHERE = re.compile(rf"(?<![\w.])(?P<ref>{_REF_CORE})(?![\w])(?!\.\d)", r
 
 _RATINGS = {"red": "red", "amber": "amber", "green": "green", "r": "red", "a": "amber", "g": "green",
             "complete": "green", "completed": "green", "closed": "green", "done": "green", "achieved": "green",
+            "blue": "green",
             "on track": "amber", "in progress": "amber", "delayed": "red", "at risk": "red", "off track": "red",
             "not started": "red"}
-_VALUE = (r"(?P<v>red|amber|green|complete(?:d)?|closed|done|achieved|on[ -]track|in progress|delayed|at risk"
+_VALUE = (r"(?P<v>red|amber|green|blue|complete(?:d)?|closed|done|achieved|on[ -]track|in progress|delayed|at risk"
           r"|off[ -]track|not started|[rag])")
 # After a rating: the end of the line, or punctuation, or a dash then more words. Never a
 # further word ("Green light", "complete for phase one" is fine: a label came first) or a
@@ -45,13 +47,13 @@ _LABEL = re.compile(
 # A paragraph that starts with a rating word and a separator ("AMBER – slipping", "Green.",
 # "A - waiting"): the ref has been taken off already, or is implied by the reminder.
 _LEADING = re.compile(
-    r"\A[ \t]*(?:[*_]{1,2})?(?:(?P<v>red|amber|green|complete(?:d)?)(?:[*_]{1,2})?(?=[ \t]*(?:$|[.,;:!)]|[-–—]))"
+    r"\A[ \t]*(?:[*_]{1,2})?(?:(?P<v>red|amber|green|blue|complete(?:d)?)(?:[*_]{1,2})?(?=[ \t]*(?:$|[.,;:!)]|[-–—]))"
     r"|(?P<letter>[rag])(?:[*_]{1,2})?(?=[ \t]*(?:[:\-–—]|$)))", re.I | re.M)  # "G. Ball agreed": an initial
 # "Update on 2.1c: green, all delivered": a ref with a colon (or "is now") and a rating, then a separator.
-_REF_RAG = re.compile(rf"(?<![\w.]){_REF_CORE}[ \t]*(?::|is[ \t]+now)[ \t]*(?P<v>red|amber|green)"
+_REF_RAG = re.compile(rf"(?<![\w.]){_REF_CORE}[ \t]*(?::|is[ \t]+now)[ \t]*(?P<v>red|amber|green|blue)"
                       r"(?=[ \t]*(?:$|[.,;:!)]|[-–—]\s))", re.I | re.M)
 # A rating word alone on a line: "Green", "**AMBER**", "- Red.", "Complete!".
-_ALONE = re.compile(r"^[ \t]*(?:[-•*▪>]\s*)?(?:[*_]{1,2})?(?P<v>red|amber|green|complete(?:d)?)(?:[*_]{1,2})?"
+_ALONE = re.compile(r"^[ \t]*(?:[-•*▪>]\s*)?(?:[*_]{1,2})?(?P<v>red|amber|green|blue|complete(?:d)?)(?:[*_]{1,2})?"
                     r"[ \t]*[.!]?[ \t]*$", re.I | re.M)
 _NEW_DATE = [
     re.compile(r"\b(?:new|revised|proposed|requested|amended|extended|updated)\s+(?:due\s+|target\s+|completion\s+)?"
@@ -73,6 +75,7 @@ class Extracted:
     conflicting: list[str] = field(default_factory=list)  # two or more different ratings stated
     past_due: dt.date | None = None  # a "new date" already past: kept in the text, not requested
     copied_example: bool = False  # lines of the reminder's how-to-reply example were in the reply
+    words: list[str] = field(default_factory=list)  # the rating words stated ("blue", "on track"), once each
 
 
 def _known(ref: str, known: Collection[str] | None) -> bool:
@@ -105,7 +108,13 @@ def split_paragraphs(text: str, known: Collection[str] | None) -> list[tuple[str
 
 
 def ratings(text: str) -> tuple[list[str], str]:
-    """Every rating the text states explicitly, in order, and the text without the rating-only parts.
+    """Every rating the text states (as RAG colours), in order, and the text without the rating-only parts."""
+    words, rest = stated(text)
+    return [_RATINGS[w] for w in words], rest
+
+
+def stated(text: str) -> tuple[list[str], str]:
+    """Every rating word the text states explicitly, in order, and the text without the rating-only parts.
 
     Three forms count (PRODUCT.md "Replies"): a ``RAG:``/``Status:`` label wherever it
     stands, a rating word at the start of the paragraph followed by a separator, and a
@@ -116,17 +125,17 @@ def ratings(text: str) -> tuple[list[str], str]:
     rest = text.strip()
     lead = _LEADING.match(rest)
     if lead and not _ALONE.match(rest.split("\n", 1)[0]):
-        found.append(_RATINGS[(lead.group("v") or lead.group("letter")).lower()])
+        found.append((lead.group("v") or lead.group("letter")).lower())
         rest = re.sub(r"\A[ \t]*[-–—:.,;!)]*[ \t]*", "", rest[lead.end():])
     for m in _LABEL.finditer(rest):
         value = (m.group("v") or m.group("v2")).lower().replace("-", " ")
         if len(value) == 1 and not re.match(r"[ \t]*(?:$|[.,;!)\n]|[-–—]\s)", rest[m.end("v") if m.group("v") else m.end("v2"):]):
             continue  # "Status: a bit behind": a single letter counts only on its own
-        found.append(_RATINGS[value])
+        found.append(value)
     for m in _ALONE.finditer(rest):
-        found.append(_RATINGS[m.group("v").lower()])
+        found.append(m.group("v").lower())
     for m in _REF_RAG.finditer(rest):
-        found.append(_RATINGS[m.group("v").lower()])
+        found.append(m.group("v").lower())
     rest = _ALONE.sub("", rest)
     rest = re.sub(r"^[ \t]*(?:rag(?:\s+(?:status|rating))?|status|rating)[ \t]*[:=][^\n]{0,20}$", lambda m: (
         "" if _LABEL.fullmatch(m.group(0).strip()) else m.group(0)), rest, flags=re.I | re.M)
@@ -161,12 +170,35 @@ def extract(text: str, known: Collection[str] | None, today: dt.date | None = No
     text, copied = drop_example(text)
     results = []
     for ref, body in split_paragraphs(text, known):
-        found, rest = ratings(body.strip())
-        distinct = list(dict.fromkeys(found))
+        words, rest = stated(body.strip())
+        distinct = list(dict.fromkeys(_RATINGS[w] for w in words))
         rest = re.sub(r"\n{3,}", "\n\n", rest).strip()
         due = find_requested_due(body)
         past = due if due is not None and today is not None and due < today else None
         results.append(Extracted(ref, rest, distinct[0] if len(distinct) == 1 else None,
                                  None if past else due, conflicting=distinct if len(distinct) > 1 else [],
-                                 past_due=past, copied_example=copied))
+                                 past_due=past, copied_example=copied, words=list(dict.fromkeys(words))))
     return results
+
+
+def rating_for(e: Extracted, scale: str | None) -> tuple[str | None, bool | None]:
+    """(stored rating, complete) the owner stated, read in the plan's scale as plan.rag defines it.
+
+    On a BRAG plan "Blue" and "Complete" are green + complete, "Green" and "On track" are
+    green and not complete. Under RAG the colour says it all (green is complete) and the flag
+    is left alone (None). (None, None): no rating stated, or words that disagree in this scale.
+    """
+    words = e.words or ([e.rag] if e.rag else [])
+    brag = scale == "brag"
+    meanings = {(r.rag, r.complete if brag else None) for r in (parse_rating(w, "brag" if brag else "rag")
+                                                                  for w in words)}
+    return meanings.pop() if len(meanings) == 1 else (None, None)
+
+
+def clash(e: Extracted, scale: str | None) -> list[str]:
+    """The ratings stated that disagree for this plan's scale ("Green" and "Blue" on a BRAG plan)."""
+    if e.conflicting:
+        return e.conflicting
+    if scale == "brag" and e.words and rating_for(e, scale) == (None, None):
+        return list(e.words)
+    return []

@@ -18,8 +18,8 @@ from planwarden.core.config import Config
 from planwarden.plan.directory import Directory
 from planwarden.plan.models import Action, ActionOwner, Plan, ProgressUpdate
 from planwarden.replies.clean import clean_reply
-from planwarden.replies.effects import send_confirmation
-from planwarden.replies.extract import Extracted, extract, find_rag
+from planwarden.replies.effects import send_confirmation, set_rating
+from planwarden.replies.extract import Extracted, extract, find_rag, rating_for
 from planwarden.replies.message import parse
 from planwarden.replies.models import InboundMessage
 from planwarden.replies.placing import PlacedUpdate, SenderCheck, today_for
@@ -94,7 +94,8 @@ def apply(session: Session, config: Config, inbound_id: int, refs: list[str], *,
         if piece is None:
             found_rag, rest = find_rag(text)
             piece = Extracted(action.ref, rest, found_rag, None)
-        chosen = rag or piece.rag
+        scale = action.plan.rating_scale
+        chosen, complete = (rag, False if scale == "brag" else None) if rag else rating_for(piece, scale)
         if session.scalar(select(ProgressUpdate.id).where(ProgressUpdate.action_id == action.id,
                                                           ProgressUpdate.message_id == row.message_id)):
             raise QuarantineError(f"this reply is already an update of {action.ref}")
@@ -105,13 +106,10 @@ def apply(session: Session, config: Config, inbound_id: int, refs: list[str], *,
         action.updates.append(update)
         session.flush()
         record_change(session, action, "update", None,
-                      {"id": update.id, "text": piece.text, "rag": chosen, "author": author,
+                      {"id": update.id, "text": piece.text, "rag": chosen, "complete": complete, "author": author,
                        "requested_due": piece.requested_due.isoformat() if piece.requested_due else None},
                       actor=actor, source="email", source_ref=row.message_id, at=now)
-        if chosen and chosen != action.rag:
-            record_change(session, action, "rag", action.rag, chosen, actor=actor, source="email",
-                          source_ref=row.message_id, at=now)
-            action.rag = chosen
+        set_rating(session, action, chosen, complete, actor=actor, source_ref=row.message_id, at=now)
         action.updated_at = now
         applied.append({"ref": action.ref, "rag": chosen, "text": piece.text,
                         "requested_due": piece.requested_due.isoformat() if piece.requested_due else None,

@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.replies import auth
+from planwarden.replies.extract import clash
 from planwarden.replies.facts import Facts
 from planwarden.replies.message import ParsedMail, is_bounce
 from planwarden.replies.placing import REPEAT_WINDOW, PlacedUpdate
@@ -145,8 +146,8 @@ def no_action(mail: ParsedMail, facts: Facts) -> Verdict | None:
 
 
 def conflicting(mail: ParsedMail, facts: Facts) -> Verdict | None:
-    clashes = [f"{u.action.ref} ({', '.join(u.extracted.conflicting)})" for u in facts.placement.updates
-               if u.extracted.conflicting]
+    clashes = [f"{u.action.ref} ({', '.join(found)})" for u in facts.placement.updates
+               if (found := clash(u.extracted, u.action.plan.rating_scale))]
     if clashes:
         return Verdict("quarantined", "conflicting", "conflicting ratings: " + "; ".join(clashes))
     return None

@@ -20,13 +20,21 @@ from fastapi.templating import Jinja2Templates
 
 from planwarden.core.config import Config
 from planwarden.core.db import session_factory
+from planwarden.plan.rag import STYLES, display
 from planwarden.web import routes
 from planwarden.web.context import Forbidden, NeedLogin, NotFound
 from planwarden.web.sso import SsoSettings, from_env
 from planwarden.web.security import LoginLimiter, Sessions, secret_key, secure_headers
 
 HERE = Path(__file__).parent
-RAG_LABEL = {"red": "Red", "amber": "Amber", "green": "Green", None: "Not rated", "none": "Not rated"}
+#: the names of plan.rag (one vocabulary), by stored or shown value; "none" for the not rated
+RAG_LABEL = {**{k: v[0] for k, v in STYLES.items()}, "none": STYLES[None][0]}
+
+
+def rag_css() -> str:
+    """The rating badges' colours, from plan.rag's STYLES (text colours meet WCAG AA on them)."""
+    return "".join(f".pw-rag--{key or 'none'} {{ background: {bg}; color: {fg}; }}\n"
+                   for key, (_name, bg, fg) in STYLES.items())
 
 
 def create_app(config: Config, *, secret: str | None = None, https: bool = False,
@@ -40,7 +48,7 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
     app.state.sessions = session_factory(config.database_url)
     app.state.https = https
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(rag_label=RAG_LABEL, quote=quote)
+    templates.env.globals.update(rag_label=RAG_LABEL, quote=quote, rag_shown=display)
     templates.env.filters["d"] = _long_date
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -69,6 +77,10 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
         return _problem(request, 404, "Page not found", str(exc))
 
     routes.register(app)
+
+    @app.get("/rating.css", include_in_schema=False)
+    def rating_css() -> Response:
+        return Response(rag_css(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_text() -> Response:

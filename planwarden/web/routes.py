@@ -22,7 +22,7 @@ from planwarden.pack.models import PackSnapshot
 from planwarden.plan.queries import actions_json
 from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
-from planwarden.web import accounts, audit, views
+from planwarden.web import accounts, audit, manage, views
 from planwarden.web.context import (READ, WRITE, Ctx, Forbidden, NotFound, back, download, page,
                                     user_by_email)
 from planwarden.web.login import login_error as _login_error
@@ -33,6 +33,7 @@ from planwarden.web.security import COOKIE, csrf_ok, new_session
 def register(app: FastAPI) -> None:
     for fn in (_auth, _plans, _actions, _quarantine, _requests, _packs, _people, _outbox, _calendar, _audit):
         fn(app)
+    manage.register(app)
 
 
 def _safe_next(target: str | None) -> str:
@@ -127,6 +128,7 @@ def _plans(app: FastAPI) -> None:
         template = "plan_rows.html" if c.request.headers.get("hx-request") else "plan.html"
         return page(c, template, plan=plan_key, title=title, rows=shown, matched=len(kept), total=len(rows), f=f,
                     sections=sections, sorts=views.SORTS, page_no=page_no, pages=pages, query=query,
+                    scale=rows[0].scale if rows else "rag",
                     first=(page_no - 1) * views.PAGE_SIZE + 1)
 
     @app.get("/api/plans/{plan_key}/actions")
@@ -322,7 +324,8 @@ def _pack_json(p: PackSnapshot) -> dict[str, Any]:
     return {"id": p.id, "plan": p.plan_key, "as_of": p.as_of.isoformat(), "month": p.month,
             "meeting_id": p.meeting_id or None, "meeting_date": p.meeting_date.isoformat() if p.meeting_date else None,
             "sha256": p.sha256, "counts": p.counts, "created_at": p.created_at.isoformat(),
-            "sent_at": p.sent_at.isoformat() if p.sent_at else None, "files": sorted(p.files)}
+            "sent_at": p.sent_at.isoformat() if p.sent_at else None, "files": sorted(p.files),
+            "downloads": [k for k in ("pdf", "docx") if k in p.files], "public": p.files.get("edition") == "public"}
 
 
 def _packs(app: FastAPI) -> None:
@@ -416,7 +419,12 @@ def _people_data(c: Ctx) -> dict[str, Any]:
                        "failing": row.failing_reason if row and row.failing_since else None})
     roles = [{"name": r.name, "holders": r.holders} for r in c.config.directory.roles]
     groups = [{"name": g.name, "chair": g.chair, "members": g.members} for g in c.config.directory.groups]
-    return {"people": people, "roles": roles, "groups": groups, "unresolved": unresolved}
+    texts: dict[tuple[str, str], list[str]] = {}
+    for u in unresolved:
+        if u["owner_text"]:
+            texts.setdefault((u["plan"], u["owner_text"]), []).append(u["ref"])
+    to_map = [{"plan": plan, "owner_text": text, "refs": refs} for (plan, text), refs in texts.items()]
+    return {"people": people, "roles": roles, "groups": groups, "unresolved": unresolved, "to_map": to_map}
 
 
 def _outbox(app: FastAPI) -> None:

@@ -20,11 +20,11 @@ from planwarden.core import clock
 from planwarden.core.config import Config
 from planwarden.plan.decisions import pending
 from planwarden.calendar.governance import next_board
+from planwarden.plan import rag as ratings
 from planwarden.plan.models import Action, ActionOwner, History, ImportRun, Person, Plan, ProgressUpdate, Section
 from planwarden.pack import schedule
 from planwarden.replies.models import InboundMessage
 
-RAG_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
 PAGE_SIZE = 100
 SORTS = ("ref", "section", "owner", "due", "rag", "updated")
 DUE_SOON_DAYS = 14
@@ -42,13 +42,20 @@ class Row:
     due: dt.date | None
     due_text: str
     rag: str | None
+    complete: bool = False
+    scale: str = "rag"
     last_update: dt.date | None = None
     overdue: bool = False
     due_soon: bool = False
 
     @property
     def open(self) -> bool:
-        return self.rag != "green"
+        return not ratings.is_complete(self.rag, self.complete, self.scale)
+
+    @property
+    def shown(self) -> str | None:
+        """The rating to show: Blue for a complete action on a BRAG plan (``plan.rag``)."""
+        return ratings.display(self.rag, self.complete, self.scale)
 
     @property
     def who(self) -> list[str]:
@@ -69,7 +76,7 @@ class Filters:
             return False
         if self.owner and self.owner.lower() not in (row.owner_text + " " + " ".join(row.owners)).lower():
             return False
-        if self.rag and (row.rag or "none") != self.rag:
+        if self.rag and (row.shown or "none") != self.rag:
             return False
         return not self.overdue or row.overdue
 
@@ -103,10 +110,12 @@ def plan_rows(session: Session, plan_key: str, today: dt.date) -> list[Row]:
 def _read_rows(session: Session, plan_id: int, today: dt.date) -> list[Row]:
     sections = {sid: f"{num}. {title}".strip() for sid, num, title in
                 session.execute(select(Section.id, Section.number, Section.title).where(Section.plan_id == plan_id))}
+    scale = session.scalar(select(Plan.rating_scale).where(Plan.id == plan_id)) or "rag"
     rows = {a.id: Row(a.id, a.ref, a.position, a.text, sections.get(a.section_id, ""), a.owner_text, [], a.due,
-                      a.due_text, a.rag)
+                      a.due_text, a.rag, bool(a.complete), scale)
             for a in session.execute(select(Action.id, Action.ref, Action.position, Action.text, Action.section_id,
-                                            Action.owner_text, Action.due, Action.due_text, Action.rag)
+                                            Action.owner_text, Action.due, Action.due_text, Action.rag,
+                                            Action.complete)
                                      .where(Action.plan_id == plan_id, Action.deleted_at.is_(None)))}
     latest = select(ProgressUpdate.action_id, func.max(func.coalesce(ProgressUpdate.date,
                                                                      func.date(ProgressUpdate.created_at))))
@@ -131,7 +140,7 @@ def sort_rows(rows: list[Row], sort: str, desc: bool) -> list[Row]:
         "section": lambda r: (r.section, r.position),
         "owner": lambda r: (", ".join(r.who).lower(), r.position),
         "due": lambda r: (r.due is None, r.due or dt.date.max, r.position),
-        "rag": lambda r: (RAG_ORDER.get(r.rag, 3), r.position),
+        "rag": lambda r: (ratings.sort_key(r.rag, r.complete, r.scale), r.position),
         "updated": lambda r: (r.last_update is None, r.last_update or dt.date.min, r.position),
     }
     return sorted(rows, key=keys.get(sort, keys["ref"]), reverse=desc)
@@ -152,13 +161,14 @@ class Dashboard:
     requests: int
     next_board: dict[str, str] | None
     stale_after_days: int = 30
+    scale: str = "rag"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         def brief(r: Row) -> dict[str, Any]:
             return {"ref": r.ref, "text": r.text, "owners": r.who, "due": r.due.isoformat() if r.due else None,
-                    "rag": r.rag}
-        return {"plan": self.plan, "title": self.title, "today": self.today.isoformat(), "total": self.total,
+                    "rag": r.rag, "complete": not r.open}
+        return {"plan": self.plan, "title": self.title, "scale": self.scale, "today": self.today.isoformat(), "total": self.total,
                 "rag": self.rag, "sections": self.sections, "overdue": [brief(r) for r in self.overdue],
                 "due_soon": [brief(r) for r in self.due_soon], "not_updated": self.not_updated,
                 "quarantined": self.quarantined, "requests": self.requests, "next_board": self.next_board}
@@ -175,22 +185,29 @@ def dashboard(session: Session, config: Config, plan_key: str) -> Dashboard:
                      sorted((r for r in rows if r.overdue), key=lambda r: (r.due, r.position)),
                      sorted((r for r in rows if r.due_soon), key=lambda r: (r.due, r.position)),
                      _not_updated(rows, today, stale), _quarantined(session, plan_key),
-                     len(pending(session, plan_key)), _next_board(config, plan_key, today), stale)
+                     len(pending(session, plan_key)), _next_board(config, plan_key, today), stale,
+                     rows[0].scale if rows else "rag")
 
 
 def _rag_counts(rows: list[Row]) -> dict[str, int]:
-    counts = {"red": 0, "amber": 0, "green": 0, "none": 0}
+    counts = _empty(rows)
     for r in rows:
-        counts[r.rag or "none"] += 1
+        counts[r.shown or "none"] += 1
     return counts
+
+
+def _empty(rows: list[Row]) -> dict[str, int]:
+    """Zero counts in the plan's scale: Blue (complete) first on a BRAG plan."""
+    keys = ("blue", "red", "amber", "green", "none") if rows and rows[0].scale == "brag" else (
+        "red", "amber", "green", "none")
+    return dict.fromkeys(keys, 0)
 
 
 def _by_section(rows: list[Row]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        entry = out.setdefault(r.section or "(no section)", {"section": r.section or "(no section)",
-                                                             "red": 0, "amber": 0, "green": 0, "none": 0})
-        entry[r.rag or "none"] += 1
+        entry = out.setdefault(r.section or "(no section)", {"section": r.section or "(no section)", **_empty(rows)})
+        entry[r.shown or "none"] += 1
     return list(out.values())
 
 
