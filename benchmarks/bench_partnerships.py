@@ -1,14 +1,18 @@
 """Benchmark: many partnerships on one PostgreSQL, reminders through a Prefect server and
 two `process` workers, end to end (trigger -> computed, queued and delivered -> completed).
 
-    .venv/bin/python -m benchmarks.bench_partnerships [--plans N] [--actions N] [--full]
+    .venv/bin/python -m benchmarks.bench_partnerships [--plans N] [--actions N] [--full] [--per-plan]
 
 Target (issue 16): 100 partnerships x 500 actions, the day's reminders for all of them
-in <= 30 s. The default is scaled down (10 x 500) because every flow run is a process
-of its own; ``--full`` runs 100 x 500. Two ways are timed:
+in <= 30 s. The default is scaled down (10 x 500); ``--full`` runs 100 x 500. The config
+sets ``batch_reminders = true`` (the recommended setting for many partnerships), so
+`deploy` registers one ``reminders-all`` deployment, and what is timed is:
 
-- per plan: one run of each plan's ``reminders-<key>`` deployment (what the schedules do);
-- batched: one run of a deployment with ``plan_key`` unset, which does every plan.
+- batched: one run of each ``reminders-all-N`` deployment (50 plans each, so two at full
+  size, one per worker) -- its plans computed and queued in one flow run, one transaction
+  and one concurrency slot per plan, then the outbox delivered;
+- per plan (``--per-plan``): one run per plan of the same deployment with ``plan_key``
+  set (what ``batch_reminders = false`` schedules), for comparison.
 
 Needs PostgreSQL on 127.0.0.1:5432 (PLANWARDEN_TEST_POSTGRES_URL); uses the loopback
 cluster helper the tests use (tests/prefect_cluster.py).
@@ -40,7 +44,7 @@ def write_config(folder: Path, plans: int) -> Path:
     people += [f"[[people]]\nid = \"o{i:04d}\"\nname = \"Owner {i:04d}\"\nemail = \"owner{i:04d}@example.org\"\n"
                for i in range(OWNERS)]
     (folder / "directory.toml").write_text("\n".join(people), encoding="utf-8")
-    lines = ['directory = "directory.toml"', "", "[mail]", 'transport = "outbox"',
+    lines = ['directory = "directory.toml"', "batch_reminders = true", "", "[mail]", 'transport = "outbox"',
              'from_address = "shared@example.org"', ""]
     for n in range(plans):
         lines += ["[[plans]]", f'key = "p{n:03d}"', f'title = "Partnership {n:03d} plan"', 'secretary = "sec"',
@@ -84,7 +88,11 @@ def build(url: str, plans: int, actions: int) -> None:
             conn.execute(insert(ActionOwner), owners)
 
 
-def run(plans: int, actions: int) -> dict[str, Any]:
+REGISTER = ("from planwarden.core.config import load_config; from planwarden.orchestration.deploy import register; "
+            "print(register(load_config(), jobs=('reminders',)).deployments)")
+
+
+def run(plans: int, actions: int, per_plan: bool = False) -> dict[str, Any]:
     from prefect_cluster import BIN, prefect_cluster, scratch_database, wait_for
 
     with TemporaryDirectory(prefix="bench-partnerships-") as tmp, \
@@ -99,21 +107,32 @@ def run(plans: int, actions: int) -> dict[str, Any]:
                "PLANWARDEN_HOME": str(folder / "data")}
         with prefect_cluster(ADMIN, folder / "cluster", env) as cluster:
             start = time.perf_counter()
-            cluster.run(str(BIN / "planwarden"), "deploy", "--json", timeout=1800)
+            cluster.run(str(BIN / "python"), "-c", REGISTER, timeout=1800)  # the pool, the limits, reminders-all
             deployed = time.perf_counter() - start
             for name in ("worker-1", "worker-2"):
                 cluster.start_worker(name)
             wait_for("two workers", lambda: len([w for w in cluster.post("/work_pools/planwarden/workers/filter", {})
                                                  if w.get("status") == "ONLINE"]) == 2, 120, cluster.logs)
-            per_plan = _timed(cluster, [("daily-reminders", f"reminders-p{n:03d}", {"plan_key": f"p{n:03d}",
-                                                                                  "today": TODAY.isoformat()})
-                                        for n in range(plans)])
-            tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
-            batched = _timed(cluster, [("daily-reminders", "reminders-p000", {"plan_key": None, "today": tomorrow})])
+            load_before = os.getloadavg()[0]
+            names = _batched_deployments(config)
+            batched = _timed(cluster, [("daily-reminders", name, {"today": TODAY.isoformat()}) for name in names])
+            result = {"batched_runs": batched, "deployments": names, "load_1min_before_batched": round(load_before, 2)}
+            if per_plan:
+                tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+                result["per_plan_runs"] = _timed(cluster, [
+                    ("daily-reminders", names[0], {"plan_key": f"p{n:03d}", "plan_keys": None,
+                                                   "today": tomorrow}) for n in range(plans)])
         queued = _outbox(url)
     return {"plans": plans, "actions_per_plan": actions, "build_s": round(built, 1), "deploy_s": round(deployed, 1),
-            "per_plan_runs": per_plan, "one_batched_run": batched, "outbox": queued,
-            "load_1min": os.getloadavg()[0]}
+            **result, "outbox": queued, "load_1min": os.getloadavg()[0]}
+
+
+def _batched_deployments(config: Path) -> list[str]:
+    """The reminders-all deployments `deploy` registers for this config (one per 50 plans)."""
+    from planwarden.core.config import load_config
+    from planwarden.orchestration.deploy import batched_reminders
+
+    return [spec.name for spec in batched_reminders(load_config(config))]
 
 
 def _timed(cluster: Any, runs: list[tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
@@ -140,9 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plans", type=int, default=10)
     parser.add_argument("--actions", type=int, default=500)
     parser.add_argument("--full", action="store_true", help="100 partnerships x 500 actions")
+    parser.add_argument("--per-plan", action="store_true", help="also time one run per plan (minutes at 100)")
     args = parser.parse_args(argv)
     plans = 100 if args.full else args.plans
-    print(json.dumps(run(plans, args.actions), indent=2))
+    print(json.dumps(run(plans, args.actions, args.per_plan), indent=2))
     return 0
 
 

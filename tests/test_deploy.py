@@ -71,3 +71,20 @@ def test_prefect_deploy_command_exists_in_this_prefect() -> None:
     exe = Path(sys.executable).parent / "prefect"
     out = subprocess.run([str(exe), "deploy", "--help"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "--prefect-file" in out.stdout
+
+
+def test_batched_reminders_replace_the_per_plan_ones_one_deployment_per_schedule(tmp_path: Path) -> None:
+    plans = [("a", "Europe/London"), ("b", "Europe/London"), ("c", "Europe/Dublin")]
+    text = "batch_reminders = true\n" + "".join(
+        f'[[plans]]\nkey = "{k}"\ntimezone = "{tz}"\n' for k, tz in plans)
+    (tmp_path / "planwarden.toml").write_text(text)
+    specs = deployment_specs(load_config(tmp_path / "planwarden.toml"))
+    reminders = [s for s in specs if s.job.name == "reminders"]
+    assert [(s.name, s.plan_keys, s.timezone) for s in reminders] == [
+        ("reminders-all-1", ("a", "b"), "Europe/London"), ("reminders-all-2", ("c",), "Europe/Dublin")]
+    assert reminders[0].parameters == {"plan_keys": ["a", "b"]} and "plan:all" in reminders[0].tags
+    assert {s.name for s in specs} >= {"replies-a", "board-pack-c", "outbox-b"}  # the other jobs stay per plan
+    (tmp_path / "planwarden.toml").write_text(text.replace("\n", "\nbatch_reminders_plans = 1\n", 1))
+    split = [s for s in deployment_specs(load_config(tmp_path / "planwarden.toml")) if s.job.name == "reminders"]
+    assert [(s.name, s.plan_keys) for s in split] == [  # so that the workers share a large morning
+        ("reminders-all-1", ("a",)), ("reminders-all-2", ("b",)), ("reminders-all-3", ("c",))]

@@ -31,7 +31,7 @@ class FakeEws:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                op = re.search(r"<s:Body><m:(\w+)", body)
+                op = re.search(r"<s:Body><[am]:(\w+)", body)  # m: EWS; a: SOAP Autodiscover
                 name = op.group(1) if op else "?"
                 fake.requests.append((name, self.headers.get("Authorization", ""), body))
                 queue = fake.responses.get(name) or []
@@ -39,7 +39,7 @@ class FakeEws:
                     self.send_response(500)
                     self.end_headers()
                     return
-                data = (DATA / queue.pop(0)).read_bytes()
+                data = (DATA / queue.pop(0)).read_text().replace("{EWS_URL}", fake.endpoint).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
@@ -206,6 +206,36 @@ def test_auth_type_and_version_come_from_the_settings(ews: FakeEws) -> None:
     assert EwsTransport(configured).send([_mail(1)])[0].outcome == "sent"
     assert _ops(ews) == ["CreateItem"], "no version probe, no failed login to guess the auth type"
     assert ews.requests[0][1].startswith("Basic ")
+
+
+def test_autodiscover_finds_the_ews_endpoint_from_the_mailbox_address(ews: FakeEws, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``service_endpoint`` or ``server``: exchangelib's autodiscover asks the domain's
+    Autodiscover service (SOAP GetUserSettings) for the EWS URL, then sends there. DNS and
+    port 443 cannot be reached here, so the domain's Autodiscover endpoint is put in
+    exchangelib's own autodiscover cache (where a first successful discovery would leave
+    it), pointing at the loopback server; everything after that is the real path."""
+    from exchangelib import BASIC, Configuration, Credentials
+    from exchangelib.autodiscover import cache
+    from exchangelib.autodiscover.protocol import AutodiscoverProtocol
+
+    monkeypatch.setattr(cache, "AUTODISCOVER_PERSISTENT_STORAGE", tmp_path / "autodiscover.cache")
+    autodiscover = f"http://127.0.0.1:{ews.server.server_port}/autodiscover/autodiscover.svc"
+    seed = Credentials("seed", "seed")  # only the endpoint and auth type are kept, as exchangelib persists them
+    cache.autodiscover_cache[("contoso.local", seed)] = AutodiscoverProtocol(
+        config=Configuration(service_endpoint=autodiscover, credentials=seed, auth_type=BASIC))
+    try:
+        ews.queue("GetUserSettingsRequestMessage", "autodiscover_get_user_settings.xml")
+        ews.queue("CreateItem", "create_item_sent.xml")
+        found = EwsSettings(primary_smtp_address="plan@contoso.local", username_env="T_EWS_USER",
+                            password_env="T_EWS_PASS", auth_type="basic", version="Exchange2016")
+        assert EwsTransport(found).send([_mail(1)])[0].outcome == "sent"
+    finally:
+        cache.autodiscover_cache._protocols.clear()
+    assert _ops(ews) == ["GetUserSettingsRequestMessage", "CreateItem"]
+    (_, ad_auth, ad_body), (_, ews_auth, _) = ews.requests
+    assert "<a:Mailbox>plan@contoso.local</a:Mailbox>" in ad_body and "ExternalEwsUrl" in ad_body
+    assert ad_auth == ews_auth == "Basic " + base64.b64encode(b"CONTOSO\\svc-planwarden:pa55word").decode()
 
 
 def test_bad_ews_settings_name_the_key(tmp_path: Path) -> None:

@@ -51,3 +51,18 @@ def test_deployment_runs_on_working_day_mornings_in_the_plan_time_zone(jtai: str
     assert deployment.name == "reminders-jtai" and deployment.parameters == {"plan_key": "jtai"}
     (schedule,) = deployment.schedules
     assert schedule.schedule.cron == "0 8 * * 1-5" and schedule.schedule.timezone == "Europe/London"
+
+
+def test_a_batched_run_does_each_plan_in_turn_and_records_each_plans_run(jtai: str, clock: FixedClock,
+                                                                         prefect_harness: None) -> None:
+    from planwarden.core.db import session_scope
+    from planwarden.orchestration.flows.daily_reminders import daily_reminders
+    from planwarden.orchestration.runs import last_runs
+
+    clock.set(at_local(dt.date(2023, 2, 8), "Europe/London"))
+    result = daily_reminders(plan_keys=["jtai"])  # what the reminders-all deployment runs
+    (plan,) = result["plans"]
+    assert plan["plan"] == "jtai" and plan["messages"] > 0 and result["delivered"]["sent"] == plan["messages"]
+    with session_scope(jtai) as session:
+        run = last_runs(session, "jtai")["reminders"]  # `planwarden status` sees the plan's own run
+        assert run.outcome == "ok" and run.summary["plans"][0]["messages"] == plan["messages"]

@@ -219,6 +219,12 @@ class PlanConfig(_Strict):
         return v
 
 
+def _secret_block(what: str, env_key: str) -> Any:
+    """A ``*_block`` key: the name of a Prefect Secret block, used instead of ``env_key``."""
+    return Field(None, description=f"Prefect Secret block holding the {what} (instead of {env_key}; "
+                                   "read only under Prefect)")
+
+
 class _Limited(_Strict):
     """Sending limits per mailbox (0: none): mail over them waits in the outbox, it is not failed."""
 
@@ -232,6 +238,8 @@ class SmtpSettings(_Limited):
     security: Literal["none", "starttls", "ssl"] = "none"
     username_env: str | None = Field(None, description="environment variable holding the user name")
     password_env: str | None = Field(None, description="environment variable holding the password")
+    username_block: str | None = _secret_block("user name", "username_env")
+    password_block: str | None = _secret_block("password", "password_env")
     timeout: float = 30.0
 
 
@@ -241,6 +249,8 @@ class ImapSettings(_Strict):
     security: Literal["none", "starttls", "ssl"] = "none"
     username_env: str | None = None
     password_env: str | None = None
+    username_block: str | None = _secret_block("user name", "username_env")
+    password_block: str | None = _secret_block("password", "password_env")
     folder: str = "INBOX"
     processed_folder: str = "Processed"
     quarantine_folder: str = "Quarantine"
@@ -252,6 +262,8 @@ class EwsSettings(_Limited):
     primary_smtp_address: str | None = None
     username_env: str = "PLANWARDEN_EWS_USERNAME"
     password_env: str = "PLANWARDEN_EWS_PASSWORD"
+    username_block: str | None = _secret_block("user name", "username_env")
+    password_block: str | None = _secret_block("password", "password_env")
     auth_type: Literal["NTLM", "basic", "digest"] | None = Field(
         None, description="how to log in to Exchange (default: found by asking the server)")
     version: str | None = Field(None, description="Exchange build, e.g. \"Exchange2016\" or \"15.1.2507.6\" "
@@ -274,6 +286,7 @@ class GraphSettings(_Strict):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret_env: str = "PLANWARDEN_GRAPH_CLIENT_SECRET"
+    client_secret_block: str | None = _secret_block("client secret", "client_secret_env")
     mailbox: str | None = Field(None, description="user id or UPN of the sending mailbox")
     base_url: str = "https://graph.microsoft.com/v1.0"
 
@@ -307,6 +320,12 @@ class Settings(_Strict):
     governance: str | None = Field(None, description="governance calendar file, relative to this file")
     mail: MailSettings = Field(default_factory=MailSettings)
     plans: list[PlanConfig] = Field(default_factory=list)
+    batch_reminders: bool = Field(
+        False, description="reminders-all deployments run many plans' reminders in one flow run each, one plan "
+        "at a time, instead of one deployment per plan: recommended for many partnerships (docs/operations.md)")
+    batch_reminders_plans: int = Field(
+        50, ge=1, description="with batch_reminders: plans per reminders-all deployment; more plans get several "
+        "deployments (reminders-all-1, -2, ...), which the workers run side by side")
 
     @model_validator(mode="after")
     def _unique_plans(self) -> "Settings":

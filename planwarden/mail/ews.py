@@ -27,7 +27,6 @@ Settings: credentials from the environment variables named in ``mail.ews``; ``au
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden.core.config import EwsSettings
 from planwarden.core.ews_version import exchangelib_version
+from planwarden.mail.credentials import CredentialMissing, credential, source
 from planwarden.mail.transport import (Delivery, Incoming, MailboxUnavailable, OutgoingMail,
                                        TransportUnavailable)
 
@@ -49,6 +49,20 @@ PERMANENT = {"ErrorInvalidRecipients", "ErrorMessageSizeExceeded", "ErrorInvalid
              "ErrorMissingEmailAddress", "ErrorQuotaExceeded"}
 
 
+def _credentials(settings: EwsSettings) -> tuple[str, str]:
+    """(user, password) from the environment or Prefect Secret blocks."""
+    s = settings
+    try:
+        user = credential(env=s.username_env, block=s.username_block, key="mail.ews.username_block")
+        password = credential(env=s.password_env, block=s.password_block, key="mail.ews.password_block")
+    except CredentialMissing as exc:
+        raise TransportUnavailable(f"EWS credentials missing: {exc}") from None
+    if not user or password is None:
+        raise TransportUnavailable(f"EWS credentials missing: set {source(s.username_env, s.username_block)} "
+                                   f"and {source(s.password_env, s.password_block)}")
+    return user, password
+
+
 def _account(settings: EwsSettings, *, auth_type: str | None = None, version: Any = None) -> Any:
     """An exchangelib Account (no network traffic until first use)."""
     from exchangelib import DELEGATE, Account, Configuration, Credentials
@@ -57,9 +71,7 @@ def _account(settings: EwsSettings, *, auth_type: str | None = None, version: An
         raise TransportUnavailable("EWS needs mail.ews.primary_smtp_address (the plan mailbox)")
     if "outlook.office365.com" in (settings.service_endpoint or settings.server or "").lower():
         raise TransportUnavailable(EXCHANGE_ONLINE_HINT)
-    user, password = os.environ.get(settings.username_env), os.environ.get(settings.password_env)
-    if not user or password is None:
-        raise TransportUnavailable(f"EWS credentials missing: set {settings.username_env} and {settings.password_env}")
+    user, password = _credentials(settings)
     config = Configuration(server=None if settings.service_endpoint else settings.server,
                            service_endpoint=settings.service_endpoint, credentials=Credentials(user, password),
                            auth_type=auth_type or settings.auth_type,

@@ -71,15 +71,20 @@ RESYNC_CODES = {"syncstatenotfound", "syncstateinvalid", "resyncrequired"}
 
 def msal_token_provider(settings: GraphSettings) -> TokenProvider:
     """Client-credentials tokens (msal caches them until shortly before expiry)."""
-    import os
-
     import msal
+
+    from planwarden.mail.credentials import CredentialMissing, credential, source
 
     if not (settings.tenant_id and settings.client_id):
         raise TransportUnavailable("Microsoft Graph needs mail.graph.tenant_id and mail.graph.client_id")
-    secret = os.environ.get(settings.client_secret_env)
+    try:
+        secret = credential(env=settings.client_secret_env, block=settings.client_secret_block,
+                            key="mail.graph.client_secret_block")
+    except CredentialMissing as exc:
+        raise TransportUnavailable(f"Microsoft Graph client secret missing: {exc}") from None
     if not secret:
-        raise TransportUnavailable(f"Microsoft Graph client secret missing: set {settings.client_secret_env}")
+        raise TransportUnavailable("Microsoft Graph client secret missing: set "
+                                   f"{source(settings.client_secret_env, settings.client_secret_block)}")
     app = msal.ConfidentialClientApplication(
         settings.client_id, authority=f"https://login.microsoftonline.com/{settings.tenant_id}",
         client_credential=secret)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import os
 import re
 import ssl
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden.core.config import ImapSettings
+from planwarden.mail.credentials import CredentialMissing, credential, source
 from planwarden.mail.transport import Incoming, MailboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,33 @@ class ImapMailbox:
         self._validity: str | None = None  # UIDVALIDITY of the selected folder
         self._fetched_validity: str | None = None  # ... when the UIDs being settled were read
         self.validity_changed: tuple[str, str] | None = None  # (stored, now) when it changed
-        user = os.environ.get(settings.username_env or "", "") if settings.username_env else ""
+        user = self._user_for_key()
         self.state_key = f"imap-uidvalidity:{user}@{settings.host}:{settings.port}/{settings.folder}"
 
     # ------------------------------------------------------------------ connection
+
+    def _user_for_key(self) -> str:
+        """The login name in the UIDVALIDITY key (blank when it cannot be known yet)."""
+        s = self.settings
+        try:
+            return credential(env=s.username_env, block=s.username_block, key="mail.imap.username_block") or ""
+        except CredentialMissing:
+            return ""
+
+    def _credentials(self) -> tuple[str | None, str | None]:
+        """(user, password) from the environment or Secret blocks; (None, None) for no login."""
+        s = self.settings
+        if not (s.username_env or s.username_block):
+            return None, None
+        try:
+            user = credential(env=s.username_env, block=s.username_block, key="mail.imap.username_block")
+            password = credential(env=s.password_env, block=s.password_block, key="mail.imap.password_block")
+        except CredentialMissing as exc:
+            raise MailboxUnavailable(f"IMAP credentials missing: {exc}") from None
+        if not user or password is None:
+            raise MailboxUnavailable(f"IMAP credentials missing: set {source(s.username_env, s.username_block)} "
+                                     f"and {source(s.password_env, s.password_block)}")
+        return user, password
 
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"
@@ -69,10 +92,7 @@ class ImapMailbox:
     def _connect(self) -> imaplib.IMAP4:
         s = self.settings
         context = self.ssl_context or ssl.create_default_context()
-        user = os.environ.get(s.username_env) if s.username_env else None
-        password = os.environ.get(s.password_env) if s.password_env else None
-        if s.username_env and (not user or password is None):
-            raise MailboxUnavailable(f"IMAP credentials missing: set {s.username_env} and {s.password_env}")
+        user, password = self._credentials()
         try:
             if s.security == "ssl":
                 conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(s.host, s.port, ssl_context=context, timeout=self.timeout)
@@ -86,8 +106,9 @@ class ImapMailbox:
         except _NETWORK as exc:
             raise MailboxUnavailable(f"cannot reach IMAP server {self._where()}: {_reason(exc)}") from None
         except imaplib.IMAP4.error as exc:
-            raise MailboxUnavailable(f"IMAP login to {self._where()} failed: check ${s.username_env} / "
-                                     f"${s.password_env} ({type(exc).__name__})") from None
+            raise MailboxUnavailable(f"IMAP login to {self._where()} failed: check "
+                                     f"{source(s.username_env, s.username_block)} / "
+                                     f"{source(s.password_env, s.password_block)} ({type(exc).__name__})") from None
         self._capabilities = {c.upper() for c in (data[0] or b"").decode().split()} if typ == "OK" else set()
         return conn
 

@@ -15,13 +15,13 @@ Credentials come from the environment variables named in the settings, never the
 
 from __future__ import annotations
 
-import os
 import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
 
 from planwarden.core.config import SmtpSettings
+from planwarden.mail.credentials import CredentialMissing, credential, source
 from planwarden.mail.transport import Delivery, OutgoingMail, TransportUnavailable
 
 OnResult = Callable[[int, Delivery], None]
@@ -52,12 +52,16 @@ class SmtpTransport:
 
     def _credentials(self) -> tuple[str, str] | None:
         s = self.settings
-        if not s.username_env:
+        if not (s.username_env or s.username_block):
             return None
-        user, password = os.environ.get(s.username_env), os.environ.get(s.password_env or "")
+        try:
+            user = credential(env=s.username_env, block=s.username_block, key="mail.smtp.username_block")
+            password = credential(env=s.password_env, block=s.password_block, key="mail.smtp.password_block")
+        except CredentialMissing as exc:
+            raise TransportUnavailable(f"SMTP credentials missing: {exc}") from None
         if not user or password is None:
-            missing = s.username_env if not user else s.password_env
-            raise TransportUnavailable(f"SMTP credentials missing: set the environment variable {missing}")
+            missing = source(s.username_env, s.username_block) if not user else source(s.password_env, s.password_block)
+            raise TransportUnavailable(f"SMTP credentials missing: set {missing}")
         return user, password
 
     def connect(self) -> smtplib.SMTP:
@@ -78,8 +82,9 @@ class SmtpTransport:
             if creds:
                 conn.login(*creds)
         except smtplib.SMTPAuthenticationError as exc:
-            raise TransportUnavailable(f"SMTP login to {where} refused ({exc.smtp_code}): check the credentials "
-                                       f"in ${s.username_env} / ${s.password_env}") from None
+            raise TransportUnavailable(f"SMTP login to {where} refused ({exc.smtp_code}): check the credentials in "
+                                       f"{source(s.username_env, s.username_block)} / "
+                                       f"{source(s.password_env, s.password_block)}") from None
         except smtplib.SMTPNotSupportedError:
             raise TransportUnavailable(f"SMTP server {where} does not offer STARTTLS") from None
         except ssl.SSLError as exc:

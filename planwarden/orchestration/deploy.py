@@ -56,9 +56,14 @@ class DeploymentSpec:
 
     name: str
     job: Job
-    plan_key: str
+    plan_key: str  # "" for a batched deployment over ``plan_keys``
     cron: str
     timezone: str
+    plan_keys: tuple[str, ...] = ()
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {"plan_keys": list(self.plan_keys)} if self.plan_keys else {"plan_key": self.plan_key}
 
     @property
     def entrypoint(self) -> str:
@@ -67,7 +72,7 @@ class DeploymentSpec:
 
     @property
     def tags(self) -> list[str]:
-        return ["planwarden", f"plan:{self.plan_key}", self.job.name]
+        return ["planwarden", f"plan:{self.plan_key or 'all'}", self.job.name]
 
 
 def plan_limit(plan_key: str) -> str:
@@ -76,10 +81,31 @@ def plan_limit(plan_key: str) -> str:
 
 
 def deployment_specs(config: Config) -> list[DeploymentSpec]:
-    """One deployment per job per plan."""
-    return [DeploymentSpec(f"{job.name}-{plan.key}", job, plan.key, getattr(plan.schedules, job.schedule),
-                           plan.timezone)
-            for plan in config.plans for job in JOBS]
+    """One deployment per job per plan; with ``batch_reminders``, the reminders of every
+    plan sharing a schedule come from one deployment instead (:func:`batched_reminders`)."""
+    batched = config.settings.batch_reminders
+    specs = [DeploymentSpec(f"{job.name}-{plan.key}", job, plan.key, getattr(plan.schedules, job.schedule),
+                            plan.timezone)
+             for plan in config.plans for job in JOBS if not (batched and job.name == "reminders")]
+    return specs + batched_reminders(config) if batched else specs
+
+
+def batched_reminders(config: Config) -> list[DeploymentSpec]:
+    """``reminders-all``: one flow run computes many plans' reminders in one process (one
+    transaction and one concurrency slot per plan, in turn), so a hundred partnerships cost
+    a process start-up or two, not a hundred. Plans sharing a schedule and time zone are
+    cut into deployments of ``batch_reminders_plans`` plans, so that several workers share
+    a large morning; each further schedule gets deployments of its own. One deployment
+    in all is ``reminders-all``; several are ``reminders-all-1``, ``reminders-all-2``, ..."""
+    job = next(j for j in JOBS if j.name == "reminders")
+    size = config.settings.batch_reminders_plans
+    groups: dict[tuple[str, str], list[str]] = {}
+    for plan in config.plans:
+        groups.setdefault((plan.schedules.reminders, plan.timezone), []).append(plan.key)
+    batches = [(cron, tz, tuple(keys[i:i + size])) for (cron, tz), keys in groups.items()
+               for i in range(0, len(keys), size)]
+    return [DeploymentSpec("reminders-all" + (f"-{n}" if len(batches) > 1 else ""), job, "", cron, tz, keys)
+            for n, (cron, tz, keys) in enumerate(batches, start=1)]
 
 
 def runner_deployment(spec: DeploymentSpec, *, work_pool: str | None = None, root: Path | None = None) -> Any:
@@ -90,14 +116,18 @@ def runner_deployment(spec: DeploymentSpec, *, work_pool: str | None = None, roo
 
     flow = getattr(importlib.import_module(spec.job.module), spec.job.flow)
     deployment = flow.to_deployment(
-        name=spec.name, schedule=Cron(spec.cron, timezone=spec.timezone), parameters={"plan_key": spec.plan_key},
+        name=spec.name, schedule=Cron(spec.cron, timezone=spec.timezone), parameters=spec.parameters,
         concurrency_limit=1, tags=spec.tags, work_pool_name=work_pool,
         job_variables={**WORKER_JOB, "env": dict(WORKER_JOB["env"])} if work_pool else None,
-        description=f"planwarden {spec.job.description} for plan {spec.plan_key}")
+        description=f"planwarden {spec.job.description} for {_whose(spec)}")
     if work_pool:
         deployment.entrypoint = spec.entrypoint
         deployment.storage = LocalStorage(str(root or ROOT))  # pull step: set_working_directory
     return deployment
+
+
+def _whose(spec: DeploymentSpec) -> str:
+    return f"plans {', '.join(spec.plan_keys)}" if spec.plan_keys else f"plan {spec.plan_key}"
 
 
 def build_deployments(config: Config, *, work_pool: str | None = None, root: Path | None = None,
@@ -138,14 +168,20 @@ class Registered:
     work_pool: str
 
 
-def register(config: Config, *, work_pool: str = "planwarden", root: Path | None = None) -> Registered:
+def register(config: Config, *, work_pool: str = "planwarden", root: Path | None = None,
+             jobs: tuple[str, ...] | None = None) -> Registered:
     """`planwarden deploy`: the work pool, the plans' concurrency limits and every
     deployment, registered to the Prefect API in PREFECT_API_URL. Safe to repeat:
     each is created or updated in place."""
+    from planwarden.orchestration.secrets import load_secret_blocks
+
+    load_secret_blocks(config)  # every block the config names exists on this Prefect API
     ensure_work_pool(work_pool)
     limits = ensure_plan_limits(config)
     names = []
     for spec in deployment_specs(config):
+        if jobs is not None and spec.job.name not in jobs:
+            continue
         deployment = runner_deployment(spec, work_pool=work_pool, root=root)
         deployment.apply(work_pool_name=work_pool)
         names.append(f"{deployment.flow_name}/{spec.name}")

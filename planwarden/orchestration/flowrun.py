@@ -18,6 +18,7 @@ from typing import Any
 
 from planwarden.core.config import Config, load_config
 from planwarden.orchestration.deploy import plan_limit
+from planwarden.orchestration.secrets import load_secret_blocks
 
 LEASE_SECONDS = 60.0
 _config: ContextVar[Config | None] = ContextVar("planwarden_flow_config", default=None)
@@ -42,13 +43,25 @@ def plan_flow(plan_key: str | None, job: str, *, hold_slot: bool = True) -> Iter
     from planwarden.orchestration.runs import recorded_run
 
     config = load_config()
-    token = _config.set(config)
     keys = [plan_key] if plan_key else [p.key for p in config.plans]
+    load_secret_blocks(config, keys)  # a missing block stops the run here, naming key and block
+    token = _config.set(config)
     try:
         with plan_slots(keys if hold_slot else []), recorded_run(config.database_url, plan_key or "", job) as summary:
             yield FlowRunScope(config, summary)
     finally:
         _config.reset(token)
+
+
+@contextlib.contextmanager
+def plan_turn(config: Config, plan_key: str, job: str) -> Iterator[dict[str, Any]]:
+    """One plan's share of a run over many plans (``reminders-all``): its slot held and
+    its run recorded only while its share is done, so per-plan runs (a board pack, a
+    retry) wait minutes at most, and `planwarden status` shows the plan's own last run."""
+    from planwarden.orchestration.runs import recorded_run
+
+    with plan_slots([plan_key]), recorded_run(config.database_url, plan_key, job) as summary:
+        yield summary
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ import httpx
 from planwarden.core.config import Config
 from planwarden.core.log import get_logger
 from planwarden.orchestration.deploy import build_deployments, deployment_specs, ensure_plan_limits
+from planwarden.orchestration.secrets import load_secret_blocks
 
 log = get_logger(__name__)
 
@@ -118,6 +119,7 @@ def serve(config: Config, *, port: int = 4200, limit: int = 4) -> None:
         print(f"planwarden serve: Prefect API at {url} (UI: {url.removesuffix('/api')})", flush=True)
         from prefect import serve as prefect_serve
 
+        load_secret_blocks(config)  # fail at start-up, not at the first scheduled run
         ensure_plan_limits(config)
         deployments = build_deployments(config)
         for spec in deployment_specs(config):
