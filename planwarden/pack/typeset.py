@@ -12,6 +12,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import planwarden
 from planwarden.pack import charts
@@ -19,6 +22,7 @@ from planwarden.pack.compute import PackData
 from planwarden.pack.document import Document
 
 TEMPLATE = planwarden.TEMPLATES / "pack" / "pack.typ"
+CHILD = Path(__file__).with_name("typst_child.py")  # Typst's compile, in a process of its own
 STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
 
 
@@ -48,12 +52,13 @@ def payload(doc: Document) -> str:
 
 
 def typeset(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
-    """Compile ``doc`` to a tagged PDF."""
-    import typst
+    """Compile ``doc`` to a tagged PDF, in a child process (``typst_child``): Typst's
+    caches (the whole laid-out document) go when it ends, not at this process's end."""
+    request = json.dumps({"template": str(TEMPLATE), "root": str(TEMPLATE.parent), "standards": STANDARDS,
+                          "inputs": {"doc": payload(doc), **(svgs or {})}}, ensure_ascii=False)
+    done = subprocess.run([sys.executable, str(CHILD)], input=request.encode("utf-8"), capture_output=True, check=False)
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+        raise TypesetError(f"Typst could not lay out {doc.title!r}: {reason}")
+    return done.stdout
 
-    inputs = {"doc": payload(doc), **(svgs or {})}
-    try:
-        return bytes(typst.compile(str(TEMPLATE), root=str(TEMPLATE.parent), sys_inputs=inputs,
-                                   pdf_standards=STANDARDS))
-    except RuntimeError as exc:  # typst raises its diagnostics as one error
-        raise TypesetError(f"Typst could not lay out {doc.title!r}: {exc}") from exc
