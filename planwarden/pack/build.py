@@ -98,20 +98,20 @@ def render(data: PackData) -> tuple[bytes, bytes]:
 def render_all(data: PackData, annex: bool = True) -> tuple[bytes, bytes, bytes | None]:
     """The pack's PDF and DOCX, and the secretary's annex (``annex``), side by side.
 
-    The charts are drawn once for both. Typst lays out each PDF in a child process
-    (``typeset``), waited on by a thread, while this thread writes the Word document:
-    the pack and the annex use the machine's two cores at once, and Typst's memory
-    goes back when each child ends.
+    Typst lays out each PDF in a child process (``typeset``), waited on by a thread,
+    while this thread draws the Word document's charts and writes it: the annex starts
+    first (it has no charts), the pack as soon as its SVG charts are drawn, so the
+    machine's cores work at once, and Typst's memory goes back when each child ends.
     """
     from planwarden.pack.document import board_pack, secretary_annex
     from planwarden.pack.typeset import chart_svgs, drawn, typeset
     from planwarden.pack.word import render_docx
 
-    figures = drawn(data)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="typst") as pool:
-        pdf = pool.submit(typeset, board_pack(data), chart_svgs(figures))
         extra = pool.submit(typeset, secretary_annex(data)) if annex else None
-        docx = render_docx(data, {name: f["png"] for name, f in figures.items()})
+        pdf = pool.submit(typeset, board_pack(data), chart_svgs(drawn(data, ("svg",))))
+        pngs = {name: f["png"] for name, f in drawn(data, ("png",)).items()}
+        docx = render_docx(data, pngs)
         return pdf.result(), docx, extra.result() if extra else None
 
 

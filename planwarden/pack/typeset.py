@@ -30,10 +30,10 @@ class TypesetError(RuntimeError):
     """Typst refused the document (a template mistake, never the user's data)."""
 
 
-def drawn(pack: PackData) -> dict[str, dict[str, bytes]]:
-    """Each chart drawn once, as SVG (the PDF) and PNG (Word): {"section": {"svg": ..., "png": ...}, ...}."""
-    return {"section": charts.section_charts(pack.sections, ("svg", "png")),
-            "trend": charts.trend_charts(pack.trend, ("svg", "png"))}
+def drawn(pack: PackData, fmts: tuple[str, ...] = ("svg", "png")) -> dict[str, dict[str, bytes]]:
+    """Each chart drawn in ``fmts``, SVG for the PDF and PNG for Word: {"section": {"svg": ..., "png": ...}, ...}."""
+    return {"section": charts.section_charts(pack.sections, fmts),
+            "trend": charts.trend_charts(pack.trend, fmts)}
 
 
 def chart_svgs(figures: dict[str, dict[str, bytes]]) -> dict[str, str]:
