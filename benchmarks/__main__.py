@@ -38,20 +38,21 @@ def run(name: str, flags: list[str] | None = None) -> tuple[int, str]:
     return proc.wait(), "".join(lines)
 
 
-def section(name: str, output: str, load: tuple[float, float, float]) -> str:
+def section(name: str, output: str, load: tuple[float, float, float], flags: list[str] | None = None) -> str:
     when = dt.datetime.now(dt.timezone.utc).strftime("%d %b %Y %H:%M UTC")
     return (f"<!-- figures:{name} -->\n"
-            f"Measured {when} by `python -m benchmarks {name.removeprefix('bench_')}` on "
+            f"Measured {when} by `python -m benchmarks {' '.join([name.removeprefix('bench_'), *(flags or [])])}` on "
             f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the start "
             "(generated: do not edit by hand):\n\n"
             f"```text\n{output.rstrip()}\n```\n"
             f"<!-- /figures:{name} -->")
 
 
-def record(name: str, output: str, load: tuple[float, float, float], doc: Path = DOC) -> None:
+def record(name: str, output: str, load: tuple[float, float, float], doc: Path = DOC,
+           flags: list[str] | None = None) -> None:
     """Replace the benchmark's section of the document (or add one at the end)."""
     text = doc.read_text(encoding="utf-8")
-    block = section(name, output, load)
+    block = section(name, output, load, flags)
     pattern = re.compile(rf"<!-- figures:{name} -->.*?<!-- /figures:{name} -->", re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _m: block, text)
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> int:
         code, output = run(name, flags)
         failed += code != 0
         if code == 0 and keep:
-            record(name, output, load)
+            record(name, output, load, flags=flags)
     return 1 if failed else 0
 
 

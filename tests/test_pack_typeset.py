@@ -39,3 +39,23 @@ def test_a_template_mistake_is_an_error_with_typsts_diagnostic(tmp_path: Path, m
     monkeypatch.setattr(typeset, "TEMPLATE", broken)
     with pytest.raises(typeset.TypesetError, match="Plan — board pack.*no such block kind"):
         typeset.typeset(small_doc())
+
+
+def test_the_child_stays_warm_until_it_holds_too_much_then_is_replaced() -> None:
+    request = typeset.request(small_doc())
+    keeper, recycler = typeset.Worker(limit_mb=10_000), typeset.Worker(limit_mb=0)
+    try:
+        assert keeper.compile(request)[0] == 0
+        first = keeper.proc
+        assert keeper.compile(request)[0] == 0 and keeper.proc is first  # warm: the same child again
+        status, pdf = recycler.compile(request)
+        assert status == 0 and pdf.startswith(b"%PDF-")
+        assert recycler.proc is None  # over its bound: ended, its memory back to the system
+        assert first is not None
+        first.kill()
+        first.wait()
+        assert keeper.compile(request)[0] == 0 and keeper.proc is not first  # a dead child is replaced
+    finally:
+        keeper.close()
+        recycler.close()
+

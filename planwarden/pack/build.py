@@ -98,10 +98,10 @@ def render(data: PackData) -> tuple[bytes, bytes]:
 def render_all(data: PackData, annex: bool = True) -> tuple[bytes, bytes, bytes | None]:
     """The pack's PDF and DOCX, and the secretary's annex (``annex``), side by side.
 
-    Typst lays out each PDF in a child process (``typeset``), waited on by a thread,
-    while this thread draws the Word document's charts and writes it: the annex starts
-    first (it has no charts), the pack as soon as its SVG charts are drawn, so the
-    machine's cores work at once, and Typst's memory goes back when each child ends.
+    Typst lays out each PDF in its child process (``typeset.Worker``), waited on by a
+    thread, while this thread draws the Word document's charts and writes it: the annex
+    goes first (it has no charts), the pack as soon as its SVG charts are drawn. Typst's
+    memory stays in the child, which is replaced once it holds too much.
     """
     from planwarden.pack.document import board_pack, secretary_annex
     from planwarden.pack.typeset import chart_svgs, drawn, typeset
