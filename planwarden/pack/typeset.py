@@ -25,8 +25,9 @@ from planwarden.pack.compute import PackData
 from planwarden.pack.document import Document
 
 TEMPLATE = planwarden.TEMPLATES / "pack" / "pack.typ"
-CHILD = Path(__file__).with_name("typst_child.py")
-KEEP_MB = 400  # a Typst child holding more after a compile is replaced (its memory goes back)  # Typst's compile, in a process of its own
+CHILD = Path(__file__).with_name("typst_child.py")  # Typst's compiles, in a process of its own
+KEEP_MB = 400  # a Typst child holding more after a compile is replaced (its memory goes back)
+FRESH_BYTES = 1_000_000  # a request this big goes to a fresh child: its peak does not add to a warm cache
 STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
 
 
@@ -66,6 +67,8 @@ class Worker:
 
     def compile(self, request: bytes) -> tuple[int, bytes]:
         with self.lock:
+            if len(request) > FRESH_BYTES:
+                self.close()
             proc = self.proc if self.proc and self.proc.poll() is None else self._start()
             assert proc.stdin is not None and proc.stdout is not None
             try:

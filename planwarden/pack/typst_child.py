@@ -15,16 +15,18 @@ This file imports nothing but typst (a lean, fast start: no planwarden, no matpl
 import json
 import struct
 import sys
+from typing import BinaryIO
 
 
 def rss_kb() -> int:
+    """Resident memory now (Linux): what the parent weighs against its bound."""
     with open("/proc/self/status", encoding="ascii") as status:
         return next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
 
 
-def answer(out: "object", status: int, body: bytes) -> None:
-    out.write(bytes([status]) + struct.pack(">Q", len(body)) + body + struct.pack(">Q", rss_kb()))  # type: ignore[attr-defined]
-    out.flush()  # type: ignore[attr-defined]
+def answer(out: BinaryIO, status: int, body: bytes) -> None:
+    out.write(bytes([status]) + struct.pack(">Q", len(body)) + body + struct.pack(">Q", rss_kb()))
+    out.flush()
 
 
 def main() -> int:
