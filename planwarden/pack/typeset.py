@@ -66,6 +66,7 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def compile(self, request: bytes) -> tuple[int, bytes]:
+        """(0, the PDF) or (1, Typst's diagnostic); a child that died is replaced next time."""
         with self.lock:
             if len(request) > FRESH_BYTES:
                 self.close()
@@ -92,7 +93,11 @@ class Worker:
         if self.proc is not None:
             if self.proc.stdin:
                 self.proc.stdin.close()
-            self.proc.wait()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a child stuck in a compile: it has nothing we want
+                self.proc.kill()
+                self.proc.wait()
             self.proc = None
 
 
