@@ -89,9 +89,16 @@ def _timed_build(plan_key: str, as_of: dt.date) -> dict[str, Any]:
             built = build(session, config, request_for(session, config, plan_key, as_of))
         seconds = time.perf_counter() - start
     pages = _pages(built.pdf)
+    kept = _rss_mb()  # what the process still holds after the build (Typst's caches end with its child)
     return {"seconds": round(seconds, 2), "actions": built.data.counts.total, "pdf_kb": built.pdf.stat().st_size // 1024,
             "docx_kb": built.docx.stat().st_size // 1024, "pages": pages, "peak_tree_mb": peak.mb,
-            "cpus": os.cpu_count()}
+            "rss_after_mb": kept, "cpus": os.cpu_count()}
+
+
+def _rss_mb() -> int:
+    """This process's resident memory now (Linux), in MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS:"))
 
 
 def _pages(pdf: Path) -> int | None:

@@ -80,8 +80,8 @@ def build(session: Session, config: Config, request: PackRequest, public: bool =
     """Compute, render and store in one go (the command line's way). ``public``: the
     version for publication (no names of people chased, no authors, no annex)."""
     data = prepare(session, config, request, public=public)
-    pdf, docx = render(data)
-    return store(session, config, request, data, pdf, docx, annex=None if public else render_annex(data))
+    pdf, docx, annex = render_all(data, annex=not public)
+    return store(session, config, request, data, pdf, docx, annex=annex)
 
 
 def prepare(session: Session, config: Config, request: PackRequest, public: bool = False) -> PackData:
@@ -90,21 +90,29 @@ def prepare(session: Session, config: Config, request: PackRequest, public: bool
 
 
 def render(data: PackData) -> tuple[bytes, bytes]:
-    """Both documents (tagged PDF by Typst, DOCX); slow, so done outside any transaction.
+    """Both documents (tagged PDF by Typst, DOCX); slow, so done outside any transaction."""
+    pdf, docx, _ = render_all(data, annex=False)
+    return pdf, docx
 
-    The charts are drawn once for both. Typst lays out the PDF in a thread while this
-    one writes the Word document: Typst releases the GIL (and uses its own threads), so
-    the two run side by side without the cost of a worker process.
+
+def render_all(data: PackData, annex: bool = True) -> tuple[bytes, bytes, bytes | None]:
+    """The pack's PDF and DOCX, and the secretary's annex (``annex``), side by side.
+
+    Typst lays out each PDF in its child process (``typeset.Worker``), waited on by a
+    thread, while this thread draws the Word document's charts and writes it: the annex
+    goes first (it has no charts), the pack as soon as its SVG charts are drawn. Typst's
+    memory stays in the child, which is replaced once it holds too much.
     """
-    from planwarden.pack.document import board_pack
+    from planwarden.pack.document import board_pack, secretary_annex
     from planwarden.pack.typeset import chart_svgs, drawn, typeset
     from planwarden.pack.word import render_docx
 
-    figures = drawn(data)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="typst") as pool:
-        pdf = pool.submit(typeset, board_pack(data), chart_svgs(figures))
-        docx = render_docx(data, {name: f["png"] for name, f in figures.items()})
-        return pdf.result(), docx
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="typst") as pool:
+        extra = pool.submit(typeset, secretary_annex(data)) if annex else None
+        pdf = pool.submit(typeset, board_pack(data), chart_svgs(drawn(data, ("svg",))))
+        pngs = {name: f["png"] for name, f in drawn(data, ("png",)).items()}
+        docx = render_docx(data, pngs)
+        return pdf.result(), docx, extra.result() if extra else None
 
 
 def render_annex(data: PackData) -> bytes:

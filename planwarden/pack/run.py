@@ -47,8 +47,7 @@ def _one(config: Config, plan_key: str, due: schedule.DuePack, today: dt.date) -
                 previous=schedule.previous_pack_day(config, plan_cfg, due.occurrence),
                 period_end=_next_meeting(config, plan_cfg, due))
             data = pack_build.prepare(session, config, request)
-        pdf, docx = pack_build.render(data)
-        annex = pack_build.render_annex(data)
+        pdf, docx, annex = pack_build.render_all(data)
         with session_scope(config.database_url) as session:
             built = pack_build.store(session, config, request, data, pdf, docx, annex=annex)
             sent = deliver.send(session, config, built, due.dedupe_key)

@@ -9,9 +9,15 @@ the clock, so a rebuilt pack is byte-identical (same Typst, same fonts).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import datetime as dt
 import json
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import planwarden
 from planwarden.pack import charts
@@ -19,6 +25,9 @@ from planwarden.pack.compute import PackData
 from planwarden.pack.document import Document
 
 TEMPLATE = planwarden.TEMPLATES / "pack" / "pack.typ"
+CHILD = Path(__file__).with_name("typst_child.py")  # Typst's compiles, in a process of its own
+KEEP_MB = 400  # a Typst child holding more after a compile is replaced (its memory goes back)
+FRESH_BYTES = 1_000_000  # a request this big goes to a fresh child: its peak does not add to a warm cache
 STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
 
 
@@ -26,10 +35,10 @@ class TypesetError(RuntimeError):
     """Typst refused the document (a template mistake, never the user's data)."""
 
 
-def drawn(pack: PackData) -> dict[str, dict[str, bytes]]:
-    """Each chart drawn once, as SVG (the PDF) and PNG (Word): {"section": {"svg": ..., "png": ...}, ...}."""
-    return {"section": charts.section_charts(pack.sections, ("svg", "png")),
-            "trend": charts.trend_charts(pack.trend, ("svg", "png"))}
+def drawn(pack: PackData, fmts: tuple[str, ...] = ("svg", "png")) -> dict[str, dict[str, bytes]]:
+    """Each chart drawn in ``fmts``, SVG for the PDF and PNG for Word: {"section": {"svg": ..., "png": ...}, ...}."""
+    return {"section": charts.section_charts(pack.sections, fmts),
+            "trend": charts.trend_charts(pack.trend, fmts)}
 
 
 def chart_svgs(figures: dict[str, dict[str, bytes]]) -> dict[str, str]:
@@ -47,13 +56,66 @@ def payload(doc: Document) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def typeset(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
-    """Compile ``doc`` to a tagged PDF."""
-    import typst
+class Worker:
+    """One warm Typst child (``typst_child``), one compile at a time, replaced once it
+    holds more than ``limit_mb`` (Typst's caches then go back to the system)."""
 
-    inputs = {"doc": payload(doc), **(svgs or {})}
-    try:
-        return bytes(typst.compile(str(TEMPLATE), root=str(TEMPLATE.parent), sys_inputs=inputs,
-                                   pdf_standards=STANDARDS))
-    except RuntimeError as exc:  # typst raises its diagnostics as one error
-        raise TypesetError(f"Typst could not lay out {doc.title!r}: {exc}") from exc
+    def __init__(self, limit_mb: int = KEEP_MB) -> None:
+        self.limit_kb = limit_mb * 1024
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def compile(self, request: bytes) -> tuple[int, bytes]:
+        """(0, the PDF) or (1, Typst's diagnostic); a child that died is replaced next time."""
+        with self.lock:
+            if len(request) > FRESH_BYTES:
+                self.close()
+            proc = self.proc if self.proc and self.proc.poll() is None else self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(struct.pack(">Q", len(request)) + request)
+                proc.stdin.flush()
+                status = proc.stdout.read(1)
+                body = proc.stdout.read(struct.unpack(">Q", proc.stdout.read(8))[0])
+                kept = struct.unpack(">Q", proc.stdout.read(8))[0]
+            except (OSError, struct.error) as exc:  # the child died (killed, out of memory)
+                self.close()
+                return 1, f"the Typst process ended: {exc}".encode()
+            if kept > self.limit_kb:
+                self.close()
+            return status[0], body
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self.proc = subprocess.Popen([sys.executable, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return self.proc
+
+    def close(self) -> None:
+        if self.proc is not None:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a child stuck in a compile: it has nothing we want
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+
+WORKER = Worker()
+atexit.register(WORKER.close)
+
+
+def request(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
+    """What the Typst child is asked to compile: the template, the document, the charts."""
+    return json.dumps({"template": str(TEMPLATE), "root": str(TEMPLATE.parent), "standards": STANDARDS,
+                       "inputs": {"doc": payload(doc), **(svgs or {})}}, ensure_ascii=False).encode("utf-8")
+
+
+def typeset(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
+    """Compile ``doc`` to a tagged PDF in the Typst child (``Worker``): Typst's caches
+    live there, bounded, not in this process."""
+    status, body = WORKER.compile(request(doc, svgs))
+    if status != 0:
+        reason = body.decode("utf-8", "replace").strip()
+        raise TypesetError(f"Typst could not lay out {doc.title!r}: {reason}")
+    return body
