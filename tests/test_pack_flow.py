@@ -63,6 +63,28 @@ def test_run_builds_and_queues_once_per_meeting(jtai_env: str, clock: FixedClock
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_meeting_pack_sent_from_the_console_and_by_the_schedule_goes_once(jtai_env: str, clock: FixedClock) -> None:
+    """The console's "send" takes the meeting occurrence's key, the one the schedule sends under."""
+    from planwarden.pack import deliver
+    from planwarden.web.manage import stored_pack
+
+    config = load_config()
+    with session_scope(jtai_env) as session:
+        import_file(session, config, SEED, "jtai")
+    (board,) = [r for r in run_board_packs(config, "jtai", dt.date(2022, 12, 14))
+                if r["meeting"] == "jtai-improvement-board"]
+    assert board["outcome"] == "sent"
+    with session_scope(jtai_env) as session:
+        snapshot = session.scalars(select(PackSnapshot).where(PackSnapshot.meeting_id == "jtai-improvement-board")).one()
+        built, occurrence = stored_pack(session, config, snapshot)
+        assert occurrence == "jtai-improvement-board@2022-12-21"
+        assert not deliver.send(session, config, built, occurrence).queued  # the secretary's press sends nothing
+    with session_scope(jtai_env) as session:
+        packs = list(session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "pack")))
+    assert packs == ["pack:jtai:jtai-improvement-board@2022-12-21"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_flow_sends_the_pack_on_schedule(jtai_env: str, clock: FixedClock, prefect_harness: None) -> None:
     from planwarden.orchestration.flows.board_pack import board_pack
 

@@ -49,9 +49,11 @@ def _mapping(app: FastAPI) -> None:
 
 # ---------------------------------------------------------------- sending a stored pack
 
-def stored_pack(s: Session, config: Config, snapshot: PackSnapshot) -> Any:
+def stored_pack(s: Session, config: Config, snapshot: PackSnapshot) -> tuple[Any, str | None]:
     """The stored snapshot as a ``BuiltPack`` for ``deliver.send``: its own files, and the data
-    read again at its recorded cut-off (the store replays history, so it is what was built)."""
+    read again at its recorded cut-off (the store replays history, so it is what was built);
+    and, for a meeting's pack, the meeting occurrence's key, the one the scheduled run sends
+    under, so that a pack sent from here is not sent again by the schedule (nor the reverse)."""
     from planwarden.pack import build as pack_build
     from planwarden.pack import schedule
     from planwarden.pack.compute import month_end_before
@@ -69,7 +71,8 @@ def stored_pack(s: Session, config: Config, snapshot: PackSnapshot) -> Any:
         if not Path(files.get(kind, "")).is_file():
             raise NotFound(f"the {kind.upper()} of this pack is no longer where it was stored: build it again")
     annex = Path(files["annex"]) if files.get("annex") and Path(files["annex"]).is_file() else None
-    return pack_build.BuiltPack(snapshot, data, Path(files["pdf"]), Path(files["docx"]), new=False, annex=annex)
+    built = pack_build.BuiltPack(snapshot, data, Path(files["pdf"]), Path(files["docx"]), new=False, annex=annex)
+    return built, (schedule.DuePack(meeting, snapshot.as_of).dedupe_key if meeting else None)
 
 
 def _send(app: FastAPI) -> None:
@@ -89,7 +92,8 @@ def _send(app: FastAPI) -> None:
                 snapshot = s.get(PackSnapshot, pack_id, with_for_update=True)
                 if snapshot.files.get("edition") == "public":
                     return back("/packs", error="This is the public edition: send the board's own pack.")
-                sent = deliver.send(s, c.config, stored_pack(s, c.config, snapshot))
+                built, occurrence = stored_pack(s, c.config, snapshot)
+                sent = deliver.send(s, c.config, built, occurrence)
                 audit.record(s, actor, "pack-send", plan_key=plan_key, target=str(pack_id),
                              detail={"sha256": snapshot.sha256, "to": list(sent.to), "queued": sent.queued})
         except PackError as exc:
