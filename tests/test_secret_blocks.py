@@ -150,3 +150,21 @@ def test_a_missing_secret_block_stops_the_run_naming_key_and_block(
     assert info.value.key == "plans.0.mail.smtp.password_block"
     assert "no Prefect Secret block named 'no-such-block'" in info.value.reason
     assert inbox.received == [] and inbox.logins == []  # stopped before anything was queued or sent
+
+
+def test_check_loads_the_blocks_and_names_a_missing_one(
+        children: tuple[Inbox, Path], prefect_harness: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """`planwarden check` loads the blocks as a run would: the operator hears of a missing one
+    before the first morning run, with the key and the block, and never sees a value."""
+    from prefect.blocks.system import Secret
+
+    _, config = children
+    Secret(value=USER).save("children-smtp-user", overwrite=True)
+    Secret(value=PASSWORD).save("children-smtp-password", overwrite=True)
+    assert main(["check", "--no-mailbox", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "2 Prefect Secret block(s) loaded" in out and PASSWORD not in out
+    config.write_text(config.read_text().replace('"children-smtp-password"', '"no-such-block"'))
+    assert main(["check", "--no-mailbox"]) == 2
+    err = capsys.readouterr().err
+    assert "plans.0.mail.smtp.password_block" in err and "no-such-block" in err and PASSWORD not in err

@@ -18,13 +18,17 @@ def register(app: typer.Typer) -> None:
 
 def check(no_mailbox: Annotated[bool, typer.Option("--no-mailbox", help="Do not try the mailbox.")] = False,
           json: Json = False) -> int:
-    """Validate the config and reach the database and the mailbox (fail fast, say why)."""
+    """Validate the config, load its Prefect Secret blocks, and reach the database and the
+    mailbox (fail fast, say why)."""
     from planwarden.core.db import engine_for, redact_url
 
     config = load()
     engine_for(config.database_url)
     result: dict[str, Any] = {"config": str(config.source or "(defaults)"),
                               "database": redact_url(config.database_url), "plans": [p.key for p in config.plans]}
+    blocks = _load_secret_blocks(config)
+    if blocks:
+        result["secrets"] = blocks
     if not no_mailbox:
         result["mailbox"] = _try_mailbox(config)
     result["unresolved_owners"] = _unresolved(config)
@@ -36,6 +40,20 @@ def check(no_mailbox: Annotated[bool, typer.Option("--no-mailbox", help="Do not 
                 print(f"{key:<9} {value}")
         _print_unresolved(result["unresolved_owners"])
     return 0 if result.get("mailbox", "ok") == "ok" else 3
+
+
+def _load_secret_blocks(config: Config) -> str:
+    """The credentials kept in Prefect Secret blocks, loaded as a flow run would (a missing
+    block stops here with the key and the block's name; a value is never printed)."""
+    from planwarden.orchestration.secrets import secret_blocks
+
+    named = secret_blocks(config)
+    if not named:
+        return ""
+    from planwarden.orchestration.secrets import load_secret_blocks
+
+    load_secret_blocks(config)
+    return f"{len(named)} Prefect Secret block(s) loaded: {', '.join(sorted({b for _, b in named}))}"
 
 
 def _try_mailbox(config: Config) -> str:
