@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 _blocks: dict[str, str] = {}
 
@@ -49,3 +50,21 @@ def credential(*, env: str | None, block: str | None, key: str) -> str | None:
 def source(env: str | None, block: str | None) -> str:
     """Where a credential comes from, for error messages: ``$VAR`` or ``Secret block 'x'``."""
     return f"Secret block {block!r}" if block else f"${env}"
+
+
+def login(settings: Any, section: str, missing: type[Exception]) -> tuple[str, str]:
+    """(user, password) for ``[mail.<section>]`` from the environment or Secret blocks; else
+    ``missing`` (the transport's or mailbox's "unavailable" error) naming where to set them."""
+    label = section.upper()
+    try:
+        user = credential(env=settings.username_env, block=settings.username_block,
+                          key=f"mail.{section}.username_block")
+        password = credential(env=settings.password_env, block=settings.password_block,
+                              key=f"mail.{section}.password_block")
+    except CredentialMissing as exc:
+        raise missing(f"{label} credentials missing: {exc}") from None
+    if not user or password is None:
+        unset = [source(settings.username_env, settings.username_block)] if not user else []
+        unset += [source(settings.password_env, settings.password_block)] if password is None else []
+        raise missing(f"{label} credentials missing: set {' and '.join(unset)}")
+    return user, password

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden.core.config import EwsSettings
 from planwarden.core.ews_version import exchangelib_version
-from planwarden.mail.credentials import CredentialMissing, credential, source
+from planwarden.mail.credentials import login
 from planwarden.mail.transport import (Delivery, Incoming, MailboxUnavailable, OutgoingMail,
                                        TransportUnavailable)
 
@@ -51,16 +51,7 @@ PERMANENT = {"ErrorInvalidRecipients", "ErrorMessageSizeExceeded", "ErrorInvalid
 
 def _credentials(settings: EwsSettings) -> tuple[str, str]:
     """(user, password) from the environment or Prefect Secret blocks."""
-    s = settings
-    try:
-        user = credential(env=s.username_env, block=s.username_block, key="mail.ews.username_block")
-        password = credential(env=s.password_env, block=s.password_block, key="mail.ews.password_block")
-    except CredentialMissing as exc:
-        raise TransportUnavailable(f"EWS credentials missing: {exc}") from None
-    if not user or password is None:
-        raise TransportUnavailable(f"EWS credentials missing: set {source(s.username_env, s.username_block)} "
-                                   f"and {source(s.password_env, s.password_block)}")
-    return user, password
+    return login(settings, "ews", TransportUnavailable)
 
 
 def _account(settings: EwsSettings, *, auth_type: str | None = None, version: Any = None) -> Any:

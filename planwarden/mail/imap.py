@@ -32,7 +32,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from planwarden.core.config import ImapSettings
-from planwarden.mail.credentials import CredentialMissing, credential, source
+from planwarden.mail.credentials import CredentialMissing, credential, login, source
 from planwarden.mail.transport import Incoming, MailboxUnavailable
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,7 @@ class ImapMailbox:
         s = self.settings
         if not (s.username_env or s.username_block):
             return None, None
-        try:
-            user = credential(env=s.username_env, block=s.username_block, key="mail.imap.username_block")
-            password = credential(env=s.password_env, block=s.password_block, key="mail.imap.password_block")
-        except CredentialMissing as exc:
-            raise MailboxUnavailable(f"IMAP credentials missing: {exc}") from None
-        if not user or password is None:
-            raise MailboxUnavailable(f"IMAP credentials missing: set {source(s.username_env, s.username_block)} "
-                                     f"and {source(s.password_env, s.password_block)}")
-        return user, password
+        return login(s, "imap", MailboxUnavailable)
 
     def _where(self) -> str:
         return f"{self.settings.host}:{self.settings.port}"

@@ -21,7 +21,7 @@ import ssl
 from collections.abc import Callable, Sequence
 
 from planwarden.core.config import SmtpSettings
-from planwarden.mail.credentials import CredentialMissing, credential, source
+from planwarden.mail.credentials import login, source
 from planwarden.mail.transport import Delivery, OutgoingMail, TransportUnavailable
 
 OnResult = Callable[[int, Delivery], None]
@@ -54,15 +54,7 @@ class SmtpTransport:
         s = self.settings
         if not (s.username_env or s.username_block):
             return None
-        try:
-            user = credential(env=s.username_env, block=s.username_block, key="mail.smtp.username_block")
-            password = credential(env=s.password_env, block=s.password_block, key="mail.smtp.password_block")
-        except CredentialMissing as exc:
-            raise TransportUnavailable(f"SMTP credentials missing: {exc}") from None
-        if not user or password is None:
-            missing = source(s.username_env, s.username_block) if not user else source(s.password_env, s.password_block)
-            raise TransportUnavailable(f"SMTP credentials missing: set {missing}")
-        return user, password
+        return login(s, "smtp", TransportUnavailable)
 
     def connect(self) -> smtplib.SMTP:
         """An open, authenticated connection, or ``TransportUnavailable`` saying why not."""
