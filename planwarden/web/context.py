@@ -75,6 +75,16 @@ class Ctx:
             raise Forbidden("your account can read but not change anything")
         return f"{self.user.name} <{self.user.email}>"
 
+    def write_to(self, model: type[Any], row_id: int, what: str) -> tuple[str, str]:
+        """A write to one stored row: (its plan's key, the actor), after the checks of
+        ``write``; NotFound when there is no such row."""
+        with self.db() as s:
+            row = s.get(model, row_id)
+            plan_key = (row.plan_key or "") if row is not None else None
+        if plan_key is None:
+            raise NotFound(f"no {what} {row_id}")
+        return plan_key, self.write(plan_key or None)
+
     @property
     def actor(self) -> str:
         return f"{self.user.name} <{self.user.email}>"

@@ -81,12 +81,7 @@ def _send(app: FastAPI) -> None:
         from planwarden.pack import deliver
         from planwarden.pack.state import PackError
 
-        with c.db() as s:
-            snapshot = s.get(PackSnapshot, pack_id)
-            plan_key = snapshot.plan_key if snapshot else ""
-        if snapshot is None:
-            raise NotFound(f"no pack {pack_id}")
-        actor = c.write(plan_key)
+        plan_key, actor = c.write_to(PackSnapshot, pack_id, "pack")
         try:
             with c.db() as s:
                 snapshot = s.get(PackSnapshot, pack_id, with_for_update=True)

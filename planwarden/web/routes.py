@@ -453,12 +453,7 @@ def _outbox(app: FastAPI) -> None:
     def retry(outbox_id: int, c: Ctx = WRITE) -> Response:
         from planwarden.mail.outbox import RequeueError, requeue
 
-        with c.db() as s:
-            row = s.get(OutboxMessage, outbox_id)
-            plan_key = row.plan_key if row else ""
-        if row is None:
-            raise NotFound(f"no message {outbox_id}")
-        actor = c.write(plan_key or None)
+        plan_key, actor = c.write_to(OutboxMessage, outbox_id, "message")
         try:
             with c.db() as s:
                 requeue(s, outbox_id)
