@@ -4,7 +4,7 @@ Used by the tests (and anyone checking a stored pack): the structure a screen re
 walks, in reading order, with each element's type, alt text and nesting. The checks
 are the machine-checkable part of PDF/UA-1 (ISO 14289-1) that matter for a board
 pack: marked and tagged, language and title, the title shown, every figure with alt
-text, tables with header cells, headings that do not skip a level, and every page's
+text, tables with header cells (their ids unique, and named rightly by the data cells), headings that do not skip a level, and every page's
 content in the tree (tab order by structure).
 """
 
@@ -83,10 +83,43 @@ def problems(path: Path) -> list[str]:
                 found.append(f"page {index + 1}: its content is not in the structure tree")
             if str(page.obj.get("/Tabs", "")) != "/S":
                 found.append(f"page {index + 1}: tab order does not follow the structure (/Tabs /S)")
+        found += _cell_ids(root.get("/StructTreeRoot"))
     tree = elements(path)
     found += [f"figure without alt text (element {i})" for i, e in enumerate(tree)
               if e.kind == "Figure" and not e.alt.strip()]
     found += _tables(tree) + _headings(tree)
+    return found
+
+
+def _cell_ids(root: Any) -> list[str]:
+    """Header cell ids unique, and every id a data cell names as its header is one."""
+    import pikepdf
+
+    if root is None:
+        return []
+    names: list[str] = []
+    todo = [root.get("/IDTree")]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, pikepdf.Dictionary):
+            listed = node.get("/Names", pikepdf.Array())
+            names += [str(listed[i]) for i in range(0, len(listed), 2)]
+            todo += list(node.get("/Kids", pikepdf.Array()))
+    known, found = set(names), []
+    if len(known) != len(names):
+        found.append(f"{len(names) - len(known)} header cell ids are used twice")
+    todo = [root.get("/K")]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, pikepdf.Array):
+            todo += list(node)
+        elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            attributes = node.get("/A")
+            for a in attributes if isinstance(attributes, pikepdf.Array) else [attributes]:
+                if isinstance(a, pikepdf.Dictionary):
+                    found += [f"a cell names a header cell that is not there ({h})"
+                              for h in a.get("/Headers", pikepdf.Array()) if str(h) not in known]
+            todo.append(node.get("/K"))
     return found
 
 

@@ -13,14 +13,17 @@ import atexit
 import dataclasses
 import datetime as dt
 import json
+import queue
 import struct
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import planwarden
-from planwarden.pack import charts
+from planwarden.pack import charts, volumes
 from planwarden.pack.compute import PackData
 from planwarden.pack.document import Document
 
@@ -28,6 +31,7 @@ TEMPLATE = planwarden.TEMPLATES / "pack" / "pack.typ"
 CHILD = Path(__file__).with_name("typst_child.py")  # Typst's compiles, in a process of its own
 KEEP_MB = 400  # a Typst child holding more after a compile is replaced (its memory goes back)
 FRESH_BYTES = 1_000_000  # a request this big goes to a fresh child: its peak does not add to a warm cache
+AT_ONCE = 1  # pieces of a big pack laid out side by side (one per core here; each ~250-350 MB)
 STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
 
 
@@ -46,13 +50,17 @@ def chart_svgs(figures: dict[str, dict[str, bytes]]) -> dict[str, str]:
     return {f"chart-{name}": formats["svg"].decode("utf-8") for name, formats in figures.items()}
 
 
-def payload(doc: Document) -> str:
-    """The document as the JSON the template reads."""
+def payload(doc: Document, mode: str = "whole", chapters: list[dict[str, Any]] | None = None,
+            **extra: Any) -> str:
+    """The document as the JSON the template reads: all of it (``mode`` "whole"), or one
+    piece of a big pack (volumes.py): "body" with ``chapters``, "front", "running"."""
     moment = doc.moment.astimezone(dt.timezone.utc)
-    data = {"title": doc.title, "header": doc.header, "footer": doc.footer, "cover": doc.cover,
+    if chapters is None:
+        chapters = [dataclasses.asdict(c) for c in doc.chapters] if mode == "whole" else []
+    data = {"mode": mode, "title": doc.title, "header": doc.header, "footer": doc.footer, "cover": doc.cover,
             "author": doc.author, "subject": doc.subject, "charts": doc.charts,
             "date": [moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second],
-            "chapters": [dataclasses.asdict(c) for c in doc.chapters]}
+            "chapters": chapters, **extra}
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
@@ -65,10 +73,12 @@ class Worker:
         self.lock = threading.Lock()
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def compile(self, request: bytes) -> tuple[int, bytes]:
-        """(0, the PDF) or (1, Typst's diagnostic); a child that died is replaced next time."""
+    def compile(self, request: bytes, fresh: bool = False) -> tuple[int, bytes]:
+        """(0, the PDF) or (1, Typst's diagnostic); a child that died is replaced next time.
+        ``fresh``: in a new child, ended afterwards (a piece of a big pack: its memory goes
+        back before the next piece)."""
         with self.lock:
-            if len(request) > FRESH_BYTES:
+            if fresh or len(request) > FRESH_BYTES:
                 self.close()
             proc = self.proc if self.proc and self.proc.poll() is None else self._start()
             assert proc.stdin is not None and proc.stdout is not None
@@ -81,7 +91,7 @@ class Worker:
             except (OSError, struct.error) as exc:  # the child died (killed, out of memory)
                 self.close()
                 return 1, f"the Typst process ended: {exc}".encode()
-            if kept > self.limit_kb:
+            if fresh or kept > self.limit_kb:
                 self.close()
             return status[0], body
 
@@ -105,17 +115,74 @@ WORKER = Worker()
 atexit.register(WORKER.close)
 
 
-def request(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
-    """What the Typst child is asked to compile: the template, the document, the charts."""
+def request(doc: Document, svgs: dict[str, str] | None = None, mode: str = "whole", **extra: Any) -> bytes:
+    """What the Typst child is asked to compile: the template, the document (or one piece
+    of it: ``mode`` and ``extra``, see ``payload``), the charts."""
     return json.dumps({"template": str(TEMPLATE), "root": str(TEMPLATE.parent), "standards": STANDARDS,
-                       "inputs": {"doc": payload(doc), **(svgs or {})}}, ensure_ascii=False).encode("utf-8")
+                       "inputs": {"doc": payload(doc, mode, **extra), **(svgs or {})}},
+                      ensure_ascii=False).encode("utf-8")
 
 
-def typeset(doc: Document, svgs: dict[str, str] | None = None) -> bytes:
+def typeset(doc: Document, svgs: dict[str, str] | None = None, budget: int | None = None) -> bytes:
     """Compile ``doc`` to a tagged PDF in the Typst child (``Worker``): Typst's caches
-    live there, bounded, not in this process."""
-    status, body = WORKER.compile(request(doc, svgs))
+    live there, bounded, not in this process. A document bigger than ``budget`` is laid
+    out in pieces and joined (``in_pieces``), so Typst's memory stays bounded too."""
+    budget = budget or volumes.BUDGET
+    if volumes.needs_parts(doc, budget):
+        return in_pieces(doc, svgs, budget)
+    return _compiled(WORKER, doc, request(doc, svgs))
+
+
+def _compiled(worker: Worker, doc: Document, req: bytes, fresh: bool = False) -> bytes:
+    status, body = worker.compile(req, fresh=fresh)
     if status != 0:
         reason = body.decode("utf-8", "replace").strip()
         raise TypesetError(f"Typst could not lay out {doc.title!r}: {reason}")
     return body
+
+
+def in_pieces(doc: Document, svgs: dict[str, str] | None, budget: int) -> bytes:
+    """The bodies laid out ``AT_ONCE`` at a time, each in a fresh Typst process, and
+    joined into the document in order as they come; then the front and the running heads."""
+    from planwarden.pack.pdfjoin import Joiner
+
+    workers: queue.SimpleQueue[Worker] = queue.SimpleQueue()
+    for _ in range(AT_ONCE):
+        workers.put(Worker())
+
+    def lay_out(req: bytes, fresh: bool = True) -> bytes:
+        worker = workers.get()
+        try:
+            return _compiled(worker, doc, req, fresh=fresh)
+        finally:
+            workers.put(worker)
+
+    joiner = Joiner()
+    try:
+        with ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="typst-piece") as pool:
+            parts = volumes.bodies(doc.chapters, budget)
+            laid = [pool.submit(lay_out, request(doc, svgs, "body", chapters=part)) for part in parts]
+            for part, future in zip(parts, laid):
+                joiner.add_body(future.result(), volumes.headings(part))
+
+        def front(pages: int) -> tuple[bytes, int]:
+            entries = volumes.contents([(h.level, h.title, h.page) for h in joiner.headings], pages)
+            pdf = lay_out(request(doc, None, "front", contents=entries), fresh=False)
+            return pdf, page_count(pdf)
+
+        first, pages = volumes.front_pages(front, guess=2)
+        running = lay_out(request(doc, None, "running", pages=pages + joiner.body_pages), fresh=False)
+        return joiner.finish(first, running)
+    finally:
+        while not workers.empty():
+            workers.get().close()
+
+
+def page_count(pdf: bytes) -> int:
+    """How many pages a PDF has (pikepdf reads only the page tree)."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.Pdf.open(io.BytesIO(pdf)) as doc:
+        return len(doc.pages)
