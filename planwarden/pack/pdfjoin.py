@@ -234,7 +234,8 @@ def name_tree_entries(root: Any) -> list[tuple[str, Any]]:
 # 1 in each piece, so two pieces' ids collide. The ids are written in three places, all
 # plain text in the uncompressed structure objects: an element's /ID, the /Headers array
 # of a cell, and the id tree's /Names array (after "[" or an object reference).
-TYPST_ID = re.compile(rb"(?:(?<=/ID)|(?<=\[)|(?<=\))|(?<= R))\(U(\d+x\d+y\d+)\)")
+TYPST_ID = re.compile(rb"\(U(\d+x\d+y\d+)\)")
+ID_PLACES = (b"/ID", b"[", b")", b" R")  # what comes right before an id Typst wrote
 LETTERS = b"ABCDEFGHIJKLMNOPQRSTVWXYZabcdefghijklmnopqrstuvwxyz"  # one per piece; not U
 
 
@@ -244,4 +245,9 @@ def with_piece_ids(data: bytes, piece: int) -> bytes:
     letter = LETTERS[piece:piece + 1]
     if not letter:
         raise ValueError(f"a pack can be laid out in at most {len(LETTERS)} pieces")
-    return TYPST_ID.sub(lambda m: b"(" + letter + m.group(1) + b")", data)
+
+    def renamed(m: re.Match[bytes]) -> bytes:
+        before = data[max(0, m.start() - 3):m.start()]
+        return b"(" + letter + m.group(1) + b")" if before.endswith(ID_PLACES) else m.group(0)
+
+    return TYPST_ID.sub(renamed, data)
