@@ -162,17 +162,18 @@ def _save_data(plan_key: str, as_of: dt.date, path: Path) -> None:
         path.write_bytes(pickle.dumps(prepare(session, config, request_for(session, config, plan_key, as_of))))
 
 
-ENGINES = ("typst-tagged", "weasyprint-parts-untagged", "weasyprint-tagged")
+ENGINES = ("typst-tagged", "typst-tagged-one-document", "weasyprint-parts-untagged", "weasyprint-tagged")
 ENGINE_TIMEOUT = 900  # seconds: an engine slower than this is reported as such
 
 
 def lay_out(engine: str, data: Any) -> bytes:
     """The board pack's PDF by one engine (charts included)."""
-    if engine == "typst-tagged":
+    if engine.startswith("typst-tagged"):  # as the pack does it (a big pack in pieces), or as one document
         from planwarden.pack.document import board_pack
         from planwarden.pack.typeset import chart_svgs, drawn, typeset
 
-        return typeset(board_pack(data), chart_svgs(drawn(data)))
+        whole = 10**12 if engine == "typst-tagged-one-document" else None
+        return typeset(board_pack(data), chart_svgs(drawn(data)), budget=whole)
     if engine == "weasyprint-parts-untagged":
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

@@ -59,3 +59,19 @@ def test_the_child_stays_warm_until_it_holds_too_much_then_is_replaced() -> None
         keeper.close()
         recycler.close()
 
+
+
+def test_a_spare_child_waits_for_the_next_fresh_compile() -> None:
+    # a big pack's pieces each take a fresh child; the next one is already started
+    request = typeset.request(small_doc())
+    worker = typeset.Worker(spare=True)
+    try:
+        assert worker.compile(request, fresh=True)[0] == 0
+        spare = worker.spare
+        assert worker.proc is None and spare is not None and spare.poll() is None  # ended; the next one waits
+        assert worker.compile(request, fresh=True)[0] == 0
+        assert spare.poll() is not None  # the spare did that compile and ended
+        assert worker.spare is not None and worker.spare is not spare
+    finally:
+        worker.shutdown()
+    assert worker.spare is None and worker.proc is None

@@ -66,12 +66,16 @@ def payload(doc: Document, mode: str = "whole", chapters: list[dict[str, Any]] |
 
 class Worker:
     """One warm Typst child (``typst_child``), one compile at a time, replaced once it
-    holds more than ``limit_mb`` (Typst's caches then go back to the system)."""
+    holds more than ``limit_mb`` (Typst's caches then go back to the system). With
+    ``spare``, the next child is started while this one works (a big pack's pieces each
+    take a fresh child: its start is then off the critical path)."""
 
-    def __init__(self, limit_mb: int = KEEP_MB) -> None:
+    def __init__(self, limit_mb: int = KEEP_MB, spare: bool = False) -> None:
         self.limit_kb = limit_mb * 1024
         self.lock = threading.Lock()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.spare: subprocess.Popen[bytes] | None = None
+        self.keeps_spare = spare
 
     def compile(self, request: bytes, fresh: bool = False) -> tuple[int, bytes]:
         """(0, the PDF) or (1, Typst's diagnostic); a child that died is replaced next time.
@@ -96,23 +100,46 @@ class Worker:
             return status[0], body
 
     def _start(self) -> subprocess.Popen[bytes]:
-        self.proc = subprocess.Popen([sys.executable, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.poll() is not None:  # a spare that died: reap it
+            _end(spare)
+            spare = None
+        self.proc = spare or _spawn()
+        if self.keeps_spare:
+            self.spare = _spawn()
         return self.proc
 
     def close(self) -> None:
+        """End the child (its memory goes back); the spare, if any, stays for the next."""
         if self.proc is not None:
-            if self.proc.stdin:
-                self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a child stuck in a compile: it has nothing we want
-                self.proc.kill()
-                self.proc.wait()
+            _end(self.proc)
             self.proc = None
+
+    def shutdown(self) -> None:
+        """End the child and the spare."""
+        self.close()
+        if self.spare is not None:
+            _end(self.spare)
+            self.spare = None
+
+
+def _spawn() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Close the child's input (it leaves when it reads the end) and wait for it."""
+    if proc.stdin:
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # a child stuck in a compile: it has nothing we want
+        proc.kill()
+        proc.wait()
 
 
 WORKER = Worker()
-atexit.register(WORKER.close)
+atexit.register(WORKER.shutdown)
 
 
 def request(doc: Document, svgs: dict[str, str] | None = None, mode: str = "whole", **extra: Any) -> bytes:
@@ -148,7 +175,7 @@ def in_pieces(doc: Document, svgs: dict[str, str] | None, budget: int) -> bytes:
 
     workers: queue.SimpleQueue[Worker] = queue.SimpleQueue()
     for _ in range(AT_ONCE):
-        workers.put(Worker())
+        workers.put(Worker(spare=True))
 
     def lay_out(req: bytes, fresh: bool = True) -> bytes:
         worker = workers.get()
@@ -175,7 +202,7 @@ def in_pieces(doc: Document, svgs: dict[str, str] | None, budget: int) -> bytes:
         return joiner.finish(first, running)
     finally:
         while not workers.empty():
-            workers.get().close()
+            workers.get().shutdown()
 
 
 def page_count(pdf: bytes) -> int:
