@@ -20,6 +20,7 @@ structure tree, and the joined file must have exactly one, in reading order:
 
 from __future__ import annotations
 
+import ctypes
 import io
 import re
 from dataclasses import dataclass, field
@@ -75,7 +76,7 @@ class Joiner:
         with Pdf.open(io.BytesIO(with_piece_ids(data, len(self.pieces) + 1))) as part:
             first = self.body_pages
             marks = bookmarks(part)
-            if [m.title for m in marks] != [title for _, title in headings]:
+            if [_words(m.title) for m in marks] != [_words(title) for _, title in headings]:
                 raise ValueError("a piece's bookmarks are not its headings")
             self.headings += [Heading(level, m.title, first + m.page, m.x, m.y, level == 1)
                               for (level, _), m in zip(headings, marks)]
@@ -98,6 +99,8 @@ class Joiner:
         out = io.BytesIO()
         self.pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                       min_version=self.version)
+        self.pdf.close()
+        give_back()
         return out.getvalue()
 
     # ------------------------------------------------------------------ structure
@@ -188,6 +191,20 @@ class Joiner:
             page.add_resource(form, Name.XObject, RUNNING)
             page.contents_add(self.pdf.make_stream(b"q\n"), prepend=True)
             page.contents_add(self.pdf.make_stream(b"\nQ /Artifact BMC q %s Do Q EMC\n" % str(RUNNING).encode()))
+
+
+def give_back() -> None:
+    """Hand freed memory back to the system: glibc keeps what the joined document used
+    (~200 MB for 2,000 actions) for reuse, and a scheduler's worker would hold it between
+    packs. Elsewhere (no glibc) there is nothing to do."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 def bookmarks(pdf: Pdf) -> list[Heading]:
