@@ -115,7 +115,7 @@ class Joiner:
             for annot in page.obj.get("/Annots", Array()):
                 if "/StructParent" in annot:
                     annot.StructParent = int(annot.StructParent) + offset
-        parents = [(int(key) + offset, value) for key, value in number_tree(root.ParentTree)]
+        parents = [(int(key) + offset, value) for key, value in tree_entries(root.ParentTree, "/Nums")]
         self.next_key = max([offset + int(root.get("/ParentTreeNextKey", 0))] + [k + 1 for k, _ in parents])
         self.roles.update(dict(root.get("/RoleMap", Dictionary()).items()))
         document = root.K[0] if isinstance(root.K, Array) else root.K
@@ -224,27 +224,19 @@ def bookmarks(pdf: Pdf) -> list[Heading]:
     return found
 
 
-def number_tree(node: Any) -> list[tuple[int, Any]]:
-    """A number tree's entries, flattened (``/Nums`` here, or under ``/Kids``)."""
-    nums = node.get("/Nums", Array())
-    entries = [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
+def tree_entries(node: Any, leaves: str) -> list[tuple[Any, Any]]:
+    """A number or name tree's entries (``leaves``: "/Nums" or "/Names"), flattened
+    from the node and any ``/Kids`` under it."""
+    flat = node.get(leaves, Array())
+    entries = [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
     for kid in node.get("/Kids", Array()):
-        entries += number_tree(kid)
-    return entries
-
-
-def name_tree(node: Any) -> list[tuple[str, Any]]:
-    """A name tree's entries, flattened."""
-    names = node.get("/Names", Array())
-    entries = [(str(names[i]), names[i + 1]) for i in range(0, len(names), 2)]
-    for kid in node.get("/Kids", Array()):
-        entries += name_tree(kid)
+        entries += tree_entries(kid, leaves)
     return entries
 
 
 def name_tree_entries(root: Any) -> list[tuple[str, Any]]:
     """The id tree's entries (ids already given their piece's letter by ``with_piece_ids``)."""
-    return name_tree(root.get("/IDTree", Dictionary()))
+    return [(str(name), element) for name, element in tree_entries(root.get("/IDTree", Dictionary()), "/Names")]
 
 
 # Typst names a table's header cells "U<table>x<column>y<row>", numbering its tables from
