@@ -56,30 +56,38 @@ class Piece:
 
 @dataclass
 class Joiner:
-    """Bodies are added as they are laid out (their pages appended); ``finish`` puts the
-    front before them, lays the running heads over every page and writes the file."""
+    """Bodies are noted (their headings' places) and added (their pages and structure
+    copied in) as they are laid out; ``finish`` puts the front before them, lays the
+    running heads over every page and writes the file."""
 
     pdf: Pdf = field(default_factory=pikepdf.new)
     headings: list[Heading] = field(default_factory=list)
     pieces: list[Piece] = field(default_factory=list)
     roles: dict[str, Any] = field(default_factory=dict)
     next_key: int = 0
+    noted_pages: int = 0
     version: str = "1.7"  # the front's (Typst's) PDF version, kept
 
     @property
     def body_pages(self) -> int:
-        return len(self.pdf.pages)
+        """The bodies' pages noted so far."""
+        return self.noted_pages
 
-    def add_body(self, data: bytes, headings: list[tuple[int, str]]) -> None:
-        """Append a body's pages and structure; note where its ``headings`` (level, title:
-        those it bookmarks, in order) landed, from its bookmarks."""
-        with Pdf.open(io.BytesIO(with_piece_ids(data, len(self.pieces) + 1))) as part:
-            first = self.body_pages
+    def note(self, data: bytes, headings: list[tuple[int, str]]) -> None:
+        """Where a body's ``headings`` (level, title: those it bookmarks, in order) landed,
+        from its bookmarks; quick, so the front can be laid out while it is copied in."""
+        with Pdf.open(io.BytesIO(data)) as part:
             marks = bookmarks(part)
             if [_words(m.title) for m in marks] != [_words(title) for _, title in headings]:
                 raise ValueError("a piece's bookmarks are not its headings")
-            self.headings += [Heading(level, m.title, first + m.page, m.x, m.y, level == 1)
+            self.headings += [Heading(level, m.title, self.noted_pages + m.page, m.x, m.y, level == 1)
                               for (level, _), m in zip(headings, marks)]
+            self.noted_pages += len(part.pages)
+
+    def add_body(self, data: bytes) -> None:
+        """Append a body's pages and structure (the bodies in the order they were noted)."""
+        with Pdf.open(io.BytesIO(with_piece_ids(data, len(self.pieces) + 1))) as part:
+            first = len(self.pdf.pages)
             self.pdf.pages.extend(part.pages)
             self.pieces.append(self._structure(part, list(self.pdf.pages)[first:]))
 

@@ -185,20 +185,28 @@ def in_pieces(doc: Document, svgs: dict[str, str] | None, budget: int) -> bytes:
             workers.put(worker)
 
     joiner = Joiner()
-    try:
-        with ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="typst-piece") as pool:
-            parts = volumes.bodies(doc.chapters, budget)
-            laid = [pool.submit(lay_out, request(doc, svgs, "body", chapters=part)) for part in parts]
-            for part, future in zip(parts, laid):
-                joiner.add_body(future.result(), volumes.headings(part))
 
+    def ends() -> tuple[bytes, bytes]:
+        """The front (its contents from where the headings landed) and the running heads."""
         def front(pages: int) -> tuple[bytes, int]:
             entries = volumes.contents([(h.level, h.title, h.page) for h in joiner.headings], pages)
             pdf = lay_out(request(doc, None, "front", contents=entries), fresh=False)
             return pdf, page_count(pdf)
 
         first, pages = volumes.front_pages(front, guess=2)
-        running = lay_out(request(doc, None, "running", pages=pages + joiner.body_pages), fresh=False)
+        return first, lay_out(request(doc, None, "running", pages=pages + joiner.body_pages), fresh=False)
+
+    try:
+        with ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="typst-piece") as pool:
+            parts = volumes.bodies(doc.chapters, budget)
+            laid = [pool.submit(lay_out, request(doc, svgs, "body", chapters=part)) for part in parts]
+            for part, future in zip(parts, laid):
+                body = future.result()
+                joiner.note(body, volumes.headings(part))
+                last = pool.submit(ends) if future is laid[-1] else None  # while the last body is copied in
+                joiner.add_body(body)
+            assert last is not None
+            first, running = last.result()
         return joiner.finish(first, running)
     finally:
         while not workers.empty():
