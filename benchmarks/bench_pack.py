@@ -7,9 +7,11 @@ tree. Run with ``.venv/bin/python -m benchmarks.bench_pack``.
 
 Then the PDF engines side by side on the same computed 2,000-action pack, each in a
 fresh process of its own (one after another, in this one run, so they share the
-machine's load): Typst (tagged, PDF/UA-1; what the pack uses), WeasyPrint as the pack
-used it until now (parts in two workers joined with pikepdf, untagged), and WeasyPrint
-tagged (``pdf_variant="pdf/ua-1"``: one document, as tags cannot be joined).
+machine's load): Typst (tagged, PDF/UA-1) as the pack uses it (a big pack in pieces,
+joined: pack/volumes.py, pdfjoin.py) and as one document, WeasyPrint as the pack used it
+before Typst (parts in two workers joined with pikepdf, untagged), and WeasyPrint tagged
+(``pdf_variant="pdf/ua-1"``: one document). ``--no-engines`` skips the comparison
+(WeasyPrint's take up to 30 minutes); ``--typst-only`` compares only Typst's two ways.
 """
 
 from __future__ import annotations
@@ -205,9 +207,9 @@ def engine_run(engine: str, data_file: Path, out: Path) -> dict[str, Any]:
             "tagged": tagged.group(1) if tagged else None, "pdf_kb": out.stat().st_size // 1024}
 
 
-def compare_engines(data_file: Path) -> list[dict[str, Any]]:
+def compare_engines(data_file: Path, engines: tuple[str, ...] = ENGINES) -> list[dict[str, Any]]:
     results = []
-    for engine in ENGINES:
+    for engine in engines:
         out = data_file.with_name(f"{engine}.pdf")
         try:
             done = subprocess.run([sys.executable, "-m", "benchmarks.bench_pack", "--engine", engine, str(data_file),
@@ -223,7 +225,7 @@ def compare_engines(data_file: Path) -> list[dict[str, Any]]:
     return results
 
 
-def main(engines: bool = True) -> dict[str, Any]:
+def main(engines: bool = True, typst_only: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="planwarden-bench-pack-") as tmp:
         _setup_env(Path(tmp))
         seed = bench_seed(Path(tmp))
@@ -232,7 +234,8 @@ def main(engines: bool = True) -> dict[str, Any]:
         big = bench_synthetic(engines_file=data_file if engines else None)
         big["peak_rss_mb_this_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         print(f"synthetic 2,000 actions: {big}", flush=True)
-        compared = compare_engines(data_file) if engines else []
+        chosen = tuple(e for e in ENGINES if e.startswith("typst")) if typst_only else ENGINES
+        compared = compare_engines(data_file, chosen) if engines else []
     return {"seed_000": seed, "synthetic_2000": big, "engines": compared,
             "targets": {"seed_000_seconds": 2, "synthetic_seconds": 15, "synthetic_peak_mb": 1024}}
 
@@ -241,4 +244,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--engine"]:
         print(json.dumps(engine_run(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
     else:
-        main(engines="--no-engines" not in sys.argv)
+        main(engines="--no-engines" not in sys.argv, typst_only="--typst-only" in sys.argv)
