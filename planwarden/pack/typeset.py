@@ -1,10 +1,12 @@
 """A pack document as a tagged PDF, laid out by Typst (``templates/pack/pack.typ``).
 
-Typst was chosen by measurement (docs/benchmarks.md): it lays out the 2,000-action
-pack in one document, tagged (PDF/UA-1), several times faster and in a fraction of
-WeasyPrint's memory, so the pack is one document again: the contents, page numbers,
-links and bookmarks are Typst's own. The document's date is the pack's cut-off, never
-the clock, so a rebuilt pack is byte-identical (same Typst, same fonts).
+Typst was chosen by measurement (docs/benchmarks.md): it writes the tags itself
+(PDF/UA-1) and lays out the 2,000-action pack several times faster than WeasyPrint. A
+pack of ordinary size is one Typst document: the contents, page numbers, links and
+bookmarks are Typst's own. Typst's memory grows with what one compile lays out, so a
+big pack is laid out in pieces and joined (``in_pieces``; volumes.py, pdfjoin.py). The
+document's date is the pack's cut-off, never the clock, so a rebuilt pack is
+byte-identical (same Typst, same fonts).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ TEMPLATE = planwarden.TEMPLATES / "pack" / "pack.typ"
 CHILD = Path(__file__).with_name("typst_child.py")  # Typst's compiles, in a process of its own
 KEEP_MB = 400  # a Typst child holding more after a compile is replaced (its memory goes back)
 FRESH_BYTES = 1_000_000  # a request this big goes to a fresh child: its peak does not add to a warm cache
-AT_ONCE = 1  # pieces of a big pack laid out side by side (one per core here; each ~250-350 MB)
+AT_ONCE = 1  # a big pack's pieces laid out side by side: two were slower here (2 cores: Typst and the join share them)
 STANDARDS = ["ua-1"]  # PDF/UA-1: Typst refuses to write it without a title, alt text, a language
 
 
