@@ -188,3 +188,13 @@ def test_a_joined_file_is_sound_pdf_with_each_pieces_bookmarks_in_order() -> Non
         assert [(level, title) for level, title, _ in outline(doc)] == [
             (level, f"{n}. Chapter {k}" if level == 1 else f"Part {k}")
             for n, k in enumerate("abcd", start=1) for level in (1, 2)]
+
+
+def test_a_piece_typst_refuses_is_an_error_naming_the_pack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    broken = tmp_path / "pack.typ"
+    broken.write_text('#let d = json(bytes(sys.inputs.doc))\n#if d.mode == "body" { panic("no such block kind") }\n')
+    monkeypatch.setattr(typeset, "TEMPLATE", broken)
+    chapters = [Chapter(k, f"{n}. Chapter {k}", [heading(2, f"Part {k}"), para(("words " * 60).strip())])
+                for n, k in enumerate("abcd", start=1)]
+    with pytest.raises(typeset.TypesetError, match="Plan — board pack.*no such block kind"):
+        typeset.typeset(board_pack_like(chapters), budget=500)

@@ -202,13 +202,18 @@ def in_pieces(doc: Document, svgs: dict[str, str] | None, budget: int) -> bytes:
         with ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="typst-piece") as pool:
             parts = volumes.bodies(doc.chapters, budget)
             laid = [pool.submit(lay_out, request(doc, svgs, "body", chapters=part)) for part in parts]
-            for part, future in zip(parts, laid):
-                body = future.result()
-                joiner.note(body, volumes.headings(part))
-                last = pool.submit(ends) if future is laid[-1] else None  # while the last body is copied in
-                joiner.add_body(body)
-            assert last is not None
-            first, running = last.result()
+            try:
+                for part, future in zip(parts, laid):
+                    body = future.result()
+                    joiner.note(body, volumes.headings(part))
+                    last = pool.submit(ends) if future is laid[-1] else None  # while the last body is copied in
+                    joiner.add_body(body)
+                assert last is not None
+                first, running = last.result()
+            except BaseException:  # a piece Typst refused: the others are not wanted
+                for future in laid:
+                    future.cancel()
+                raise
         return joiner.finish(first, running)
     finally:
         while not workers.empty():
