@@ -75,31 +75,32 @@ def parse(argv: Sequence[str]) -> tuple[str, str | None, bool] | None:
 
 
 def _answer(command: str, plan: str | None, as_json: bool) -> int:
-    from planwarden.core import quickconfig
-
     if command == "status":
-        from planwarden.orchestration.status import FACTS, FACTS_CODE, FactsOutOfDate, status_from_facts
+        return _status(as_json)
+    from planwarden.core.quickconfig import validated_database_url
+    from planwarden.plan.listing import actions_json, pending_requests
 
-        facts = quickconfig.recall(FACTS, FACTS_CODE)
-        url = quickconfig.validated_database_url() if facts is not None else None
-        with _connected(url) as db:
-            try:
-                plans = status_from_facts(db, facts)
-            except FactsOutOfDate:
-                raise FallThrough from None
-        print_status(plans, as_json)
-        return 0
-    with _connected(quickconfig.validated_database_url()) as db:
-        if command == "requests":
-            from planwarden.plan.listing import pending_requests
-            print_requests(pending_requests(db, plan), as_json)
-            return 0
-        from planwarden.plan.listing import actions_json
+    with _connected(validated_database_url()) as db:
         try:
-            rows = actions_json(db, plan)
-        except UnknownPlan as exc:
+            found: list[Any] = pending_requests(db, plan) if command == "requests" else actions_json(db, plan)
+        except UnknownPlan as exc:  # only actions checks the key, as its full path does
             return fail(str(exc), EXIT_USER_ERROR)
-    print_actions(rows, as_json)
+    (print_requests if command == "requests" else print_actions)(found, as_json)
+    return 0
+
+
+def _status(as_json: bool) -> int:
+    """`status` from the facts the full path kept for these settings (none: fall through)."""
+    from planwarden.core import quickconfig
+    from planwarden.orchestration.status import FACTS, FACTS_CODE, FactsOutOfDate, status_from_facts
+
+    facts = quickconfig.recall(FACTS, FACTS_CODE)
+    with _connected(quickconfig.validated_database_url() if facts is not None else None) as db:
+        try:
+            plans = status_from_facts(db, facts)
+        except FactsOutOfDate:
+            raise FallThrough from None
+    print_status(plans, as_json)
     return 0
 
 
