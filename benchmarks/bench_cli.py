@@ -161,13 +161,13 @@ def main() -> int:
         return 0
     print(f"median of {report['runs']} runs; load average {report['load_average']} on {report['cpus']} CPUs; "
           f"bytecode {report['bytecode']}")
-    print(f"{'command':<55} {'target':>7} {'wall':>7} {'cpu':>7}")
+    print(f"{'command':<62} {'target':>7} {'wall':>7} {'cpu':>7}")
     for r in report["results"]:
         verdict = "(for comparison)" if r["what"].startswith("full path") else "met" if r["met"] else "NOT met"
-        print(f"{r['what']:<55} {r['target_s']:>6.2f}s {r['wall_s']:>6.3f}s {r['cpu_s']:>6.3f}s  {verdict}")
+        print(f"{r['what']:<62} {r['target_s']:>6.2f}s {r['wall_s']:>6.3f}s {r['cpu_s']:>6.3f}s  {verdict}")
     print("\nwhat the libraries cost alone (CPU, fresh interpreter, no teardown)")
     for r in report["imports"]:
-        print(f"{r['what']:<55} {'':>7} {'':>7} {r['cpu_s']:>6.3f}s")
+        print(f"{r['what']:<62} {'':>7} {'':>7} {r['cpu_s']:>6.3f}s")
     return 0
 
 

@@ -13,10 +13,11 @@ and otherwise returns None *before printing anything*, and the full path runs. I
 falls through for: any other command or option form (`--help`, `--plan=`, a repeated
 option, `requests approve`, completion), settings not validated since their files
 changed (the full path validates them and reports any mistake), `status` facts that are
-missing or do not cover today (core/quickconfig.py, orchestration/status.py), a database
-URL it does not handle (anything but a SQLite file or a ``postgres[ql][+psycopg]`` URL), a database that does not exist yet or whose stored migration
-revision differs from the code's (the full path migrates it), and any error of the
-driver (the full path reports it in its words). An unknown plan key is the one mistake
+missing or do not cover today (core/quickconfig.py, orchestration/status.py), a
+database URL it does not handle (anything but a SQLite file or a
+``postgres[ql][+psycopg]`` URL), a database that does not exist yet or whose stored
+migration revision differs from the code's (the full path migrates it), and any error of
+the driver (the full path reports it in its words). An unknown plan key is the one mistake
 it answers itself, with the full path's line and exit code.
 """
 
