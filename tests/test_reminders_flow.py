@@ -57,12 +57,12 @@ def test_a_batched_run_does_each_plan_in_turn_and_records_each_plans_run(jtai: s
                                                                          prefect_harness: None) -> None:
     from planwarden.core.db import session_scope
     from planwarden.orchestration.flows.daily_reminders import daily_reminders
-    from planwarden.orchestration.runs import last_runs
+    from planwarden.plan.listing import last_runs
 
     clock.set(at_local(dt.date(2023, 2, 8), "Europe/London"))
     result = daily_reminders(plan_keys=["jtai"])  # what the reminders-all deployment runs
     (plan,) = result["plans"]
     assert plan["plan"] == "jtai" and plan["messages"] > 0 and result["delivered"]["sent"] == plan["messages"]
     with session_scope(jtai) as session:
-        run = last_runs(session, "jtai")["reminders"]  # `planwarden status` sees the plan's own run
-        assert run.outcome == "ok" and run.summary["plans"][0]["messages"] == plan["messages"]
+        run = last_runs(session.connection(), "jtai")["reminders"]  # `planwarden status` sees the plan's own run
+        assert run["outcome"] == "ok" and run["summary"]["plans"][0]["messages"] == plan["messages"]

@@ -16,6 +16,7 @@ from dateutil.rrule import rrulestr
 from planwarden.core.config import GovernanceConfig, MeetingConfig
 
 DEFAULT_MINUTES = 120
+BOARD_HORIZON_DAYS = 400  # how far ahead next_board looks
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def upcoming(governance: GovernanceConfig, tz: str, first: dt.date, last: dt.dat
 
 
 def next_board(governance: GovernanceConfig, tz: str, after: dt.date, plan_key: str | None = None,
-               horizon_days: int = 400) -> Occurrence | None:
+               horizon_days: int = BOARD_HORIZON_DAYS) -> Occurrence | None:
     """The first board meeting on or after ``after`` that receives this plan's pack."""
     found = upcoming(governance, tz, after, after + dt.timedelta(days=horizon_days), boards_only=True,
                      plan_key=plan_key)

@@ -7,6 +7,11 @@ logic in the domain package, and add the module's name to COMMANDS. Heavy import
 (Prefect, WeasyPrint, SQLAlchemy, rich) go inside the command functions, so that
 `--help` and commands that run no flow start fast. Raise ``UserError`` for a person's
 mistake; ``common.exit_code_for`` is the one place that turns exceptions into exit codes.
+
+The console script (``run``) first offers the command to cli/fast.py, which answers the
+read-only commands (`status`, `requests`, `actions`) without importing Typer, rich,
+pydantic or SQLAlchemy when it can be sure of the same answer, and otherwise leaves it to
+``main``, the full path. So this module imports Typer only inside its functions.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import typer
+from planwarden.cli.output import EXIT_INTERRUPTED, EXIT_USER_ERROR, fail
 
-from planwarden.cli.coercion import defer_coercion
-from planwarden.cli.common import EXIT_USER_ERROR, UserError, exit_code_for, fail
+if TYPE_CHECKING:
+    import typer
 
 # The one list: command (or group) name → its module in planwarden/cli/, in --help order.
 COMMANDS = {"import": "import_", "actions": "actions", "export": "export", "remind": "remind",
@@ -28,11 +34,16 @@ COMMANDS = {"import": "import_", "actions": "actions", "export": "export", "remi
             "outbox": "outbox", "status": "status", "check": "check", "config-reference": "config_reference",
             "directory": "directory", "history": "history", "withdraw": "history", "users": "users",
             "web": "web", "deploy": "deploy", "demo": "demo", "serve": "serve"}
+# The read-only commands cli/fast.py may answer (it decides which forms): named here too,
+# so other commands do not even import it; tests/test_cli_fast.py checks the two agree.
+FAST_COMMANDS = ("actions", "requests", "status")
 
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The Typer app; with ``only`` (a command name) just that command is built, which
     saves building all the others' parameters on every run."""
+    import typer
+
     app = typer.Typer(name="planwarden", no_args_is_help=True, add_completion=True, rich_markup_mode=None,
                       pretty_exceptions_enable=False)
     app.callback(help="Keeps multi-agency improvement plans moving: reminders, replies, board packs, invites.")(
@@ -50,6 +61,11 @@ def _root() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (docs/cli.md). Never a traceback for a
     person's mistake: usage errors and known failures become one `planwarden: error:` line."""
+    import typer
+
+    from planwarden.cli.coercion import defer_coercion
+    from planwarden.cli.common import exit_code_for
+
     try:
         from typer import _click  # Typer >= 0.29 bundles click: its exceptions carry usage errors
     except ImportError:  # pragma: no cover - older Typer on plain click
@@ -65,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _click.exceptions.ClickException as exc:
         return _usage_error(exc)
     except typer.Abort:
-        return fail("interrupted", 130)
+        return fail("interrupted", EXIT_INTERRUPTED)
     except (Exception, KeyboardInterrupt) as exc:
         code = exit_code_for(exc)
         if code is None:
@@ -82,7 +98,9 @@ def run() -> None:
     thread still running (or on an exception) Python exits the usual way."""
     import threading
 
-    code = main()
+    code = _fast(sys.argv[1:])
+    if code is None:
+        code = main()
     if threading.active_count() > 1:
         sys.exit(code)
     db = sys.modules.get("planwarden.core.db")
@@ -98,6 +116,18 @@ def run() -> None:
     os._exit(code)
 
 
+def _fast(argv: list[str]) -> int | None:
+    """The read-only commands' fast path (cli/fast.py); None: run the full path. Not
+    while the shell asks for completions (the full path answers those)."""
+    if not argv or argv[0] not in FAST_COMMANDS or any(k.endswith("_COMPLETE") for k in os.environ):
+        return None
+    from planwarden.cli import fast
+    try:
+        return fast.run(argv)
+    except KeyboardInterrupt:
+        return fail("interrupted", EXIT_INTERRUPTED)
+
+
 def _usage_error(exc: Exception) -> int:
     """A wrong command, option or value: one line naming the help to read (exit 2)."""
     message = exc.format_message()  # type: ignore[attr-defined]
@@ -107,6 +137,14 @@ def _usage_error(exc: Exception) -> int:
     ctx = getattr(exc, "ctx", None)
     hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
     return fail(message + hint, EXIT_USER_ERROR)
+
+
+def __getattr__(name: str) -> Any:
+    """``UserError`` as before, without importing Typer with this package."""
+    if name == "UserError":
+        from planwarden.cli.common import UserError
+        return UserError
+    raise AttributeError(name)
 
 
 __all__ = ["COMMANDS", "UserError", "build_app", "main", "run"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from planwarden.cli.common import Json, PlanKey, database_url, print_json, print_table
+from planwarden.cli.common import Json, PlanKey, database_url
+from planwarden.cli.output import print_actions
 
 
 def register(app: typer.Typer) -> None:
@@ -18,14 +19,4 @@ def actions(plan: PlanKey = None, json: Json = False) -> None:
 
     with connection_scope(database_url()) as conn:
         rows = actions_json(conn, plan)
-    if json:
-        print_json(rows)
-        return
-    if not rows:
-        print("No actions yet: planwarden import FILE --plan KEY")
-        return
-    print_table(["ref", "due", "rag", "owner", "action", "last update"],
-                [(r["ref"], r["due"] or "-", (r["rag"] or "-").upper(), r["owner_text"], r["text"],
-                  (r["updates"][-1]["text"] if r["updates"] else "")) for r in rows],
-                [6, 10, 5, 30, 50, 40])
-    print(f"\n{len(rows)} actions")
+    print_actions(rows, json)

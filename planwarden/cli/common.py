@@ -2,28 +2,31 @@
 
 Kept light on purpose: importing this module pulls in Typer's option markers only. rich,
 the config, the database and everything else load inside the functions that need them,
-so `planwarden --help` and commands that run no flow start fast.
+so `planwarden --help` and commands that run no flow start fast. Printing (JSON, tables,
+the error line) lives in cli/output.py, which the fast path shares without Typer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from planwarden.cli.output import (EXIT_INTERRUPTED, EXIT_SYSTEM_ERROR, EXIT_USER_ERROR, RAG_STYLES, fail,
+                                   print_json, print_table)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from planwarden.core.config import Config
 
-EXIT_USER_ERROR = 2
-EXIT_SYSTEM_ERROR = 3
-EXIT_INTERRUPTED = 130
+__all__ = ["EXIT_INTERRUPTED", "EXIT_SYSTEM_ERROR", "EXIT_USER_ERROR", "RAG_STYLES", "Json", "PlanKey",
+           "SystemFailure", "UserError", "console", "database_url", "date_option", "deliver_now", "exit_code_for",
+           "fail", "load", "mail_outage", "print_json", "print_table", "progress", "warn"]
 
 # The one --json option every command that prints data takes (`def cmd(..., json: Json = False)`).
 Json = Annotated[bool, typer.Option("--json", help="Print one machine-readable JSON document.")]
@@ -71,12 +74,6 @@ def database_url() -> str:
     return url()
 
 
-def print_json(data: Any) -> None:
-    """One write: ``json.dump`` with an indent writes every token on its own (7,500
-    writes for 77 actions), which cost more than building the text."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
 def console(stderr: bool = False) -> Console:
     """A rich console on the current stdout/stderr. Markup is off, so text that came from
     mail or a spreadsheet is printed as written; colour only when it is a terminal."""
@@ -85,31 +82,6 @@ def console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     wide = None if stream.isatty() else 200  # piped or captured: do not cut lines at 80
     return Console(file=stream, markup=False, highlight=False, soft_wrap=False, width=wide)
-
-
-RAG_STYLES = {"RED": "bold red", "AMBER": "bold yellow", "GREEN": "bold green"}
-
-
-def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]],
-                widths: Sequence[int] | None = None, styles: dict[str, str] | None = None) -> None:
-    """A coloured table: header row bold, RAG cells in their colour, long cells cut with …"""
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    for i, header in enumerate(headers):
-        width = widths[i] if widths else None
-        table.add_column(header, max_width=width, overflow="ellipsis", no_wrap=True)
-    colours = {**RAG_STYLES, **(styles or {})}
-    for row in rows:
-        cells = [" ".join(str(c).split()) if c is not None else "" for c in row]
-        table.add_row(*[_styled(c, colours) for c in cells])
-    console().print(table)
-
-
-def _styled(cell: str, colours: dict[str, str]) -> Any:
-    from rich.text import Text
-    return Text(cell, style=colours.get(cell, ""))
 
 
 @contextlib.contextmanager
@@ -144,12 +116,6 @@ def deliver_now(config: Config) -> None:
 
 def warn(message: str) -> None:
     print(f"planwarden: warning: {message}", file=sys.stderr)
-
-
-def fail(message: str, code: int) -> int:
-    """The one line a failed command prints; returns its exit code."""
-    print(f"planwarden: error: {message}", file=sys.stderr)
-    return code
 
 
 def exit_code_for(exc: BaseException) -> int | None:

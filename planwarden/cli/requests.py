@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from planwarden.cli.common import Json, UserError, database_url, print_json, print_table
+from planwarden.cli.common import Json, UserError, database_url, print_json
+from planwarden.cli.output import print_requests
 
 
 class Decision(str, enum.Enum):
@@ -60,14 +61,10 @@ def _decide(verb: str, request_id: int | None, by: str, reason: str) -> Any:
 
 
 def _print(verb: str | None, result: Any, as_json: bool) -> None:
-    if as_json:
-        print_json([r.as_json() for r in result] if isinstance(result, list) else result.as_json())
-    elif isinstance(result, list) and not result:
-        print("No requested new dates awaiting the board.")
-    elif isinstance(result, list):
-        print_table(["id", "plan", "ref", "due now", "asks for", "from", "update"],
-                    [(r.id, r.plan, r.ref, r.current_due or "-", r.requested_due, r.author, r.text) for r in result],
-                    [5, 8, 6, 10, 10, 20, 50])
+    if isinstance(result, list):
+        print_requests(result, as_json)
+    elif as_json:
+        print_json(result.as_json())
     else:
         outcome = "approved: the due date is now" if verb == "approve" else "rejected; the due date stays"
         print(f"{result.plan} {result.ref}: request for {result.requested_due} {outcome} "

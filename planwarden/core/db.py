@@ -17,16 +17,13 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
+from planwarden.core.schema import MIGRATIONS, SQLITE_BUSY_SECONDS, STORED_HEADS_SQL, code_heads
+
 if TYPE_CHECKING:  # the ORM is imported where a session is made: read-only listings do without it
     from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 _ADVISORY_KEY = 0x706C616E  # "plan"
 _engines: dict[str, Engine] = {}
-_code_heads: frozenset[str] | None = None
-_REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", re.M)
-_DOWN_REVISION = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.M)
-SQLITE_BUSY_SECONDS = 30  # how long a command waits for another process's write before saying "locked"
 
 
 class DatabaseUnavailable(Exception):
@@ -167,28 +164,11 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def code_heads() -> frozenset[str]:
-    """The head revisions of the migrations shipped with this code, read from the files
-    (a regex, not alembic: this runs on every command's start)."""
-    global _code_heads
-    if _code_heads is None:
-        revisions: set[str] = set()
-        parents: set[str] = set()
-        for path in (MIGRATIONS / "versions").glob("*.py"):
-            source = path.read_text(encoding="utf-8")
-            if rev := _REVISION.search(source):
-                revisions.add(rev.group(1))
-            if down := _DOWN_REVISION.search(source):
-                parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-        _code_heads = frozenset(revisions - parents)
-    return _code_heads
-
-
 def stored_heads(engine: Engine) -> frozenset[str] | None:
     """The revisions the database says it is at; None when it has none yet (or cannot say)."""
     try:
         with engine.connect() as conn:
-            return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            return frozenset(conn.execute(text(STORED_HEADS_SQL)).scalars())
     except SQLAlchemyError:
         return None
 

@@ -1,7 +1,8 @@
 """A record of each scheduled job's runs, so `planwarden status` can say when each last ran.
 
 Prefect keeps its own run history, but the operator's first question ("did this
-morning's reminders go?") must be answerable from planwarden's database alone.
+morning's reminders go?") must be answerable from planwarden's database alone. The
+newest run of each job is read by plan/listing.py: last_runs.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from typing import Any
-
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from planwarden.core import clock
 from planwarden.core.db import session_scope
@@ -36,11 +34,3 @@ def recorded_run(database_url: str, plan_key: str, job: str) -> Iterator[dict[st
             row = session.get(FlowRun, run_id)
             if row is not None:
                 row.finished_at, row.outcome, row.summary = clock.now(), outcome, dict(summary)
-
-
-def last_runs(session: Session, plan_key: str) -> dict[str, FlowRun]:
-    """The newest run of each job for a plan."""
-    newest = (select(FlowRun.job, func.max(FlowRun.id).label("id"))
-              .where(FlowRun.plan_key == plan_key).group_by(FlowRun.job).subquery())
-    rows = session.scalars(select(FlowRun).join(newest, FlowRun.id == newest.c.id))
-    return {r.job: r for r in rows}
