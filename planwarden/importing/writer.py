@@ -6,6 +6,7 @@ Import is the only writer of whole plans; it records every change through the st
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any

@@ -24,7 +24,6 @@ def board_pack(plan_key: str | None = None, today: str | None = None) -> dict[st
     with plan_flow(plan_key, "board_pack") as run:
         keys = [plan_key] if plan_key else [p.key for p in run.config.settings.plans]
         results = {key: build_and_queue(key, today) for key in keys}
-        queued = any(r.outcome == "sent" for rows in results.values() for r in rows)
         delivered = deliver_outbox()  # every scheduled flow ends by delivering what is due
         run.summary.update(packs={k: [{x: getattr(r, x) for x in ("meeting", "meeting_date", "outcome")}
                                       for r in rows] for k, rows in results.items()},
