@@ -126,24 +126,27 @@ def test_cuts_fall_before_headings_keep_headings_together_and_split_long_tables(
     chapters = [
         Chapter("a", "1. First", [heading(2, "One"), para("a" * 300), heading(2, "Two"), para("b" * 300)]),
         Chapter("b", "2. Second", [heading(2, "Big"), table(["Ref", "Text"], rows, [20, 100], foot=["Total", "450"])]),
-        Chapter("c", "3. Third", [heading(2, "Section"), heading(3, "Area"), para("c" * 300),
-                                  heading(3, "Area two"), para("d" * 300)]),
+        Chapter("c", "3. Third", [heading(2, "Section"), para("Two areas."), heading(3, "Area"),
+                                  table(["Ref", "Text"], [["c", "c" * 300]], [20, 100]),
+                                  heading(3, "Area two"), table(["Ref", "Text"], [["d", "d" * 300]], [20, 100])]),
     ]
     parts = volumes.bodies(chapters, budget=700)
     for part in parts:  # a piece never ends on a heading
         assert part[-1]["blocks"][-1]["kind"] != "heading"
     tables = [b for part in parts for ch in part for b in ch["blocks"] if b["kind"] == "table"]
-    assert [len(t["rows"]) for t in tables] == [200, 200, 50]  # cut at multiples of the template's chunks
-    assert [t["foot"] for t in tables] == [None, None, ["Total", "450"]]  # the total only at the end
+    assert [len(t["rows"]) for t in tables[:3]] == [200, 200, 50]  # cut at multiples of the template's chunks
+    assert [t["foot"] for t in tables[:3]] == [None, None, ["Total", "450"]]  # the total only at the end
     second = [ch for part in parts for ch in part if ch["key"] == "b"]
     assert [c["continued"] for c in second] == [False, True, True]
     assert [c["context"] for c in second] == [[], ["Big"], ["Big"]]  # the section goes on: its heading repeats
     third = [ch for part in parts for ch in part if ch["key"] == "c"]
-    assert third[0]["blocks"][:2] == [heading(2, "Section"), heading(3, "Area")]  # two headings stay together
+    assert [b["kind"] for b in third[0]["blocks"]] == ["heading", "para", "heading", "table"]  # a title stays with what follows
     assert len(third) == 2 and third[1]["context"] == ["Section"]  # goes on inside the section: it repeats
     headings = [h for part in parts for h in volumes.headings(part)]
     assert headings == [(1, "1. First"), (2, "One"), (2, "Two"), (1, "2. Second"), (2, "Big"), (1, "3. Third"),
-                        (2, "Section"), (3, "Area"), (3, "Area two")]  # each once, repeats not bookmarked
+                        (2, "Section"), (3, "Area"), (3, "Area two")]
+    first = [ch for part in parts for ch in part if ch["key"] == "a"]
+    assert len(first) == 1  # headings and paragraphs alone are never cut apart  # each once, repeats not bookmarked
     assert len(volumes.bodies(chapters, budget=10**9)) == 1
 
 

@@ -8,8 +8,8 @@ and a contents page written from where the headings landed) and the running head
 empty document of as many pages, with only the page headers and footers). pdfjoin.py
 joins them into one tagged PDF. A pack under the budget is one document, as before.
 
-Cuts fall only before a heading (never between a heading and what follows it: two
-headings in a row stay together), or between two chunks of a long table (each chunk
+Cuts fall only before a heading (never between a heading and what follows it: headings
+and paragraphs alone stay with what follows), or between two chunks of a long table (each chunk
 carries the table's column heads, as the template lays long tables out anyway).
 """
 
@@ -38,12 +38,12 @@ def needs_parts(doc: Document, budget: int = BUDGET) -> bool:
 
 
 def runs(blocks: list[Block]) -> Iterator[list[Block]]:
-    """The chapter's blocks in runs that may not be cut: each starts at a heading (with
-    any heading right after it) or at a chunk of a long table."""
+    """The chapter's blocks in runs that may not be cut: each starts at a heading or at a
+    chunk of a long table. Headings and short paragraphs alone (a section's title and
+    its one-line summary) stay with what follows, never alone at the end of a piece."""
     run: list[Block] = []
     for block in blocks:
-        after_heading = bool(run) and run[-1]["kind"] == "heading"
-        if block["kind"] == "heading" and run and not after_heading:
+        if block["kind"] == "heading" and run and not _light(run):
             yield run
             run = []
         if block["kind"] == "table" and len(block["rows"]) > TABLE_CUT:
@@ -56,6 +56,10 @@ def runs(blocks: list[Block]) -> Iterator[list[Block]]:
         run.append(block)
     if run:
         yield run
+
+
+def _light(run: list[Block]) -> bool:
+    return all(b["kind"] in ("heading", "para") for b in run)
 
 
 def table_chunks(block: Block) -> list[Block]:
