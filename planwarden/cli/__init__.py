@@ -20,6 +20,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planwarden.cli.output import EXIT_INTERRUPTED, EXIT_USER_ERROR, fail
@@ -100,6 +101,8 @@ def run() -> None:
 
     code = _fast(sys.argv[1:])
     if code is None:
+        code = _help(sys.argv[1:])
+    if code is None:
         code = main()
     if threading.active_count() > 1:
         sys.exit(code)
@@ -126,6 +129,66 @@ def _fast(argv: list[str]) -> int | None:
         return fast.run(argv)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)
+
+
+def _help(argv: list[str]) -> int | None:
+    """`planwarden --help` as Typer last printed it for this code at this width, kept in
+    the cache folder (docs/cli.md). Typer's import and building every command's options
+    are most of the 0.2 s it may take, and the text changes only with the code. None:
+    run the full path (which keeps its text for next time)."""
+    if argv != ["--help"] or any(k.endswith("_COMPLETE") for k in os.environ):
+        return None
+    path = _help_path()
+    try:
+        text = path.read_text(encoding="utf-8") if path is not None else None
+    except OSError:
+        text = None
+    if text is None:
+        return _help_kept(path)
+    sys.stdout.write(text)
+    return 0
+
+
+def _help_path() -> Path | None:
+    """The kept text's file: named by the CLI's modules and Typer's (paths, sizes, times)
+    and the width Typer wraps to, so a changed module or terminal is a different name."""
+    import hashlib
+    import importlib.util
+    import shutil
+
+    typer_spec = importlib.util.find_spec("typer")
+    files = sorted(Path(__file__).parent.glob("*.py"))
+    if typer_spec is None or typer_spec.origin is None:
+        return None
+    files.append(Path(typer_spec.origin))
+    try:
+        stamp = "\n".join(f"{f}|{f.stat().st_mtime_ns}|{f.stat().st_size}" for f in files)
+    except OSError:
+        return None
+    stamp += f"\n{shutil.get_terminal_size().columns}"
+    from planwarden.core.quickconfig import cache_folder
+
+    return cache_folder() / f"help-{hashlib.sha256(stamp.encode()).hexdigest()[:32]}.txt"
+
+
+def _help_kept(path: Path | None) -> int:
+    """The full path's `--help`, printed and kept in ``path`` for the next time."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["--help"])
+    sys.stdout.write(out.getvalue())
+    if code == 0 and path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(out.getvalue(), encoding="utf-8")
+            partial.replace(path)  # readers see the whole text or none
+        except OSError:  # a cache folder that cannot be written only costs time
+            pass
+    return code
 
 
 def _usage_error(exc: Exception) -> int:

@@ -92,7 +92,7 @@ def remember(stamp: str | None, name: str, facts: Any) -> None:
     folder that cannot be written only costs the next run time."""
     if stamp is None:
         return
-    target = _cache() / f"{name}-{stamp}.json"
+    target = cache_folder() / f"{name}-{stamp}.json"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.tmp")
@@ -109,7 +109,7 @@ def recall(name: str, code: Sequence[Path] = ()) -> Any | None:
     if stamp is None:
         return None
     try:
-        return json.loads((_cache() / f"{name}-{stamp}.json").read_text(encoding="utf-8"))
+        return json.loads((cache_folder() / f"{name}-{stamp}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
@@ -133,14 +133,15 @@ def _stamp(path: Path | None, raw: dict[str, Any], code: Sequence[Path] = ()) ->
     return hashlib.sha256(stamp.encode()).hexdigest()[:32]
 
 
-def _cache() -> Path:
+def cache_folder() -> Path:
+    """Where planwarden keeps what it can work out again (markers, facts, the help text)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) / "planwarden"
 
 
 def _marker(path: Path, raw: dict[str, Any]) -> Path | None:
     """The marker file for this exact set of files (None if one cannot be looked at)."""
     stamp = _stamp(path, raw)
-    return None if stamp is None else _cache() / f"validated-{stamp}"
+    return None if stamp is None else cache_folder() / f"validated-{stamp}"
 
 
 def _remember(marker: Path | None) -> None:
