@@ -174,7 +174,7 @@ def summary(pack: PackData) -> Chapter:
         return [label, *(str(getattr(k, r)) for r in rags), str(k.total), trend]
 
     rows = [row(s.label, s.counts, TRAVEL.get(ch.section_travel.get(s.number, ""), "—")) for s in pack.sections]
-    widths = [70.0] + [14.0] * len(rags) + [14.0, 22.0]
+    widths = [62.0] + [16.0] * len(rags) + [14.0, 22.0]  # "Amber" in bold fits on one line in Word too
     blocks = [{"kind": "bullets", "items": lines}, heading(2, "RAG by section and direction of travel"),
               table(heads, rows or [["The plan has no actions yet."] + [""] * (len(heads) - 1)], widths,
                     foot=row("All sections", c, ""), header_rags=["", *rags]),
