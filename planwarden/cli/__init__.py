@@ -181,13 +181,9 @@ def _help_kept(path: Path | None) -> int:
         code = main(["--help"])
     sys.stdout.write(out.getvalue())
     if code == 0 and path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(out.getvalue(), encoding="utf-8")
-            partial.replace(path)  # readers see the whole text or none
-        except OSError:  # a cache folder that cannot be written only costs time
-            pass
+        from planwarden.core.quickconfig import keep
+
+        keep(path, out.getvalue())
     return code
 
 

@@ -92,12 +92,17 @@ def remember(stamp: str | None, name: str, facts: Any) -> None:
     folder that cannot be written only costs the next run time."""
     if stamp is None:
         return
-    target = cache_folder() / f"{name}-{stamp}.json"
+    keep(cache_folder() / f"{name}-{stamp}.json", json.dumps(facts))
+
+
+def keep(target: Path, text: str) -> None:
+    """Write a cache file whole (readers see all of it or none). A cache folder that
+    cannot be written only costs the next run time."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(facts), encoding="utf-8")
-        partial.replace(target)  # readers see the whole file or none
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
     except OSError:
         pass
 
