@@ -22,11 +22,13 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from planwarden.plan import rag
+
 EXIT_USER_ERROR = 2
 EXIT_SYSTEM_ERROR = 3
 EXIT_INTERRUPTED = 130
 
-RAG_STYLES = {"RED": "bold red", "AMBER": "bold yellow", "GREEN": "bold green"}
+RAG_STYLES = rag.TERMINAL  # plan/rag.py: the one RAG vocabulary
 _SGR = {"bold": "1", "dim": "2", "italic": "3", "underline": "4", "red": "31", "green": "32", "yellow": "33",
         "blue": "34", "magenta": "35", "cyan": "36"}
 _COLOURS = {"red", "green", "yellow", "blue", "magenta", "cyan"}

@@ -39,6 +39,8 @@ STYLES: dict[str | None, tuple[str, str, str]] = {
     "blue": ("Blue", "#1d70b8", "#ffffff"),
     None: ("Not rated", "#f3f2f1", "#0b0c0c"),
 }
+#: the same ratings in a terminal table (the command line), as its upper-case words
+TERMINAL: dict[str, str] = {"RED": "bold red", "AMBER": "bold yellow", "GREEN": "bold green", "BLUE": "bold blue"}
 
 # A word's meaning: (rating under RAG, rating under BRAG, complete?). "blue" is a display
 # rating only (BRAG complete); it is stored as green + complete.

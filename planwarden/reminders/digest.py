@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from planwarden.mail import replyhelp
+from planwarden.plan import rag
 from planwarden.reminders.schedule import Reminder
 
 _EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -283,13 +284,11 @@ def days_phrase(days: int | None) -> str:
 
 KIND_LABELS = {"ahead": "Coming up", "due": "Due today", "overdue": "Overdue", "escalation": "Overdue \u2013 escalated",
                "no-due-date": "No due date"}
-RAG_STYLES = {"red": ("Red", "#C00000", "#FFFFFF"), "amber": ("Amber", "#FFC000", "#000000"),
-              "green": ("Green", "#00B050", "#FFFFFF"), None: ("Not rated", "#D9D9D9", "#000000")}
 
 
 def item_context(item: DigestItem) -> dict[str, Any]:
     a, r = item.action, item.reminder
-    label, background, colour = RAG_STYLES.get((a.rag or "").lower() or None, RAG_STYLES[None])
+    label, background, colour = rag.STYLES.get((a.rag or "").lower() or None, rag.STYLES[None])
     last = a.last_update
     return {
         "ref": a.ref, "kind": r.kind, "kind_label": KIND_LABELS[r.kind], "role": item.role,
