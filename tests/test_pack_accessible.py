@@ -25,7 +25,7 @@ from planwarden.plan.directory import Directory
 from planwarden.importing import import_file
 from planwarden.importing.parsed import ParsedAction, ParsedPlan, ParsedSection
 from planwarden.plan.models import Action, ProgressUpdate
-from planwarden.pack import pdfua
+import pdfua
 from planwarden.pack.build import build, request_for
 from planwarden.importing.writer import PlanWriter
 

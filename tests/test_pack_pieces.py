@@ -23,7 +23,8 @@ from planwarden.core.clock import FixedClock
 from planwarden.core.config import load_config
 from planwarden.core.db import session_scope
 from planwarden.importing import import_file
-from planwarden.pack import pdfjoin, pdfua, typeset, volumes
+import pdfua
+from planwarden.pack import pdfjoin, typeset, volumes
 from planwarden.pack.build import prepare, request_for
 from planwarden.pack.document import Chapter, Document, board_pack, heading, para, table
 

@@ -1,11 +1,12 @@
 """Reading a PDF's structure tree back, and the PDF/UA-1 checks a machine can make.
 
-Used by the tests (and anyone checking a stored pack): the structure a screen reader
-walks, in reading order, with each element's type, alt text and nesting. The checks
-are the machine-checkable part of PDF/UA-1 (ISO 14289-1) that matter for a board
+A test helper (the pack tests run it on every pack they build): the structure a screen
+reader walks, in reading order, with each element's type, alt text and nesting. The
+checks are the machine-checkable part of PDF/UA-1 (ISO 14289-1) that matter for a board
 pack: marked and tagged, language and title, the title shown, every figure with alt
-text, tables with header cells (their ids unique, and named rightly by the data cells), headings that do not skip a level, and every page's
-content in the tree (tab order by structure).
+text, tables with header cells (their ids unique, and named rightly by the data cells),
+headings that do not skip a level, and every page's content in the tree (tab order by
+structure).
 """
 
 from __future__ import annotations
