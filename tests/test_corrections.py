@@ -73,6 +73,10 @@ def test_withdrawing_restores_the_rating_and_past_states_stay_as_they_were(
     (u,) = h["updates"]
     assert u["withdrawn"]["reason"] == "sent for the wrong action" and u["withdrawn"]["by"] == "Rachel"
     assert [c["field"] for c in h["changes"]][-2:] == ["withdrawn", "rag"] and h["rag"] == "amber"
+    assert main(["history", "2.1d", "--plan", "p"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(" created by t (import plan.docx)" in line for line in lines)  # not a dump of every field
+    assert any(" rag: 'green' -> 'amber' by Rachel" in line for line in lines)
     assert main(["actions", "--plan", "p", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["updates"] == []  # it no longer counts
     assert main(["withdraw", str(update_id), "--reason", "again"]) == 2

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING, Annotated
+from json import dumps
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -50,8 +51,22 @@ def history_command(ref: Annotated[str, typer.Argument(help="The action's ref, e
               f"{(u['author'] or '-')[:30]}: {' '.join(u['text'].split())[:70]}{gone}")
     for c in result["changes"]:
         if c["field"] != "update":
-            print(f"  change {c['at'][:16].replace('T', ' ')} {c['field']}: {c['old']!r} -> {c['new']!r} "
-                  f"by {c['actor'] or '-'} ({c['source']} {c['source_ref']})")
+            print(_change_line(c))
+
+
+def _change_line(change: dict[str, Any]) -> str:
+    """One change as a person reads it: short values, "(none)" for nothing, and no dump
+    of the whole action for "created" (``--json`` keeps every value)."""
+    when = f"{change['at'][:16].replace('T', ' ')} {change['field']}"
+    what = "" if change["field"] == "created" else f": {_shown(change['old'])} -> {_shown(change['new'])}"
+    return f"  change {when}{what} by {change['actor'] or '-'} ({change['source']} {change['source_ref']})"
+
+
+def _shown(value: object, width: int = 60) -> str:
+    if value is None or value == "" or value == []:
+        return "(none)"
+    text = " ".join(str(value).split()) if isinstance(value, str) else dumps(value, ensure_ascii=False)
+    return repr(text) if len(text) <= width else repr(text[:width - 1] + "…")
 
 
 def withdraw_command(update_id: Annotated[int, typer.Argument(metavar="UPDATE_ID", help="The update's id.")],
