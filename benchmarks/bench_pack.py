@@ -180,14 +180,14 @@ def lay_out(engine: str, data: Any) -> bytes:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from planwarden.pack.render import render_pdf
+        from benchmarks.weasyprint_pack.render import render_pdf
 
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             return render_pdf(data, pool)
     from weasyprint import HTML
 
-    from planwarden.pack.pdf import TEMPLATES, source_date
-    from planwarden.pack.render import render_html
+    from benchmarks.weasyprint_pack.pdf import TEMPLATES, source_date
+    from benchmarks.weasyprint_pack.render import render_html
 
     with source_date(data.cutoff):
         return HTML(string=render_html(data), base_url=str(TEMPLATES / "pack")).write_pdf(

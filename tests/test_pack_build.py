@@ -21,7 +21,6 @@ from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, Pa
 from planwarden.plan.models import Action, ProgressUpdate
 from planwarden.pack.build import build, parse_month, request_for
 from planwarden.pack.models import PackSnapshot
-from planwarden.pack.render import render_html
 from planwarden.pack.state import PackError
 from planwarden.importing.writer import PlanWriter
 
@@ -156,20 +155,15 @@ def test_text_in_any_script_renders_with_real_glyphs(sqlite_url: str, clock: Fix
     assert "<script>" in docx_text(built.docx)
 
 
-def test_stored_text_is_escaped_in_the_html(sqlite_url: str, clock: FixedClock) -> None:
-    from planwarden.pack.compute import PackRequest, compute
-    from planwarden.pack.state import day_end, load_record
-
-    write(sqlite_url, ParsedPlan("P", dt.date(2022, 12, 1), [ParsedSection("1", "S <b>bold</b>", [])],
+def test_stored_markup_is_shown_as_text_in_both_documents(sqlite_url: str, clock: FixedClock) -> None:
+    """HTML or Typst in a plan's text is the author's words: shown, never obeyed."""
+    write(sqlite_url, ParsedPlan("P", dt.date(2022, 12, 1), [ParsedSection("1", "S <b>bold</b> #strong[x]", [])],
                                  [ParsedAction("1a", "<img src=x onerror=alert(1)>", "O", "", None, [], "red",
-                                               "<script>x</script>", "1", None)]))
-    with session_scope(sqlite_url) as session:
-        record = load_record(session, "t")
-        data = compute(session, load_config(), record,
-                       PackRequest("t", dt.date(2022, 12, 14), day_end(dt.date(2022, 12, 14), "Europe/London")))
-    html = render_html(data)
-    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
-    assert "<img src=x" not in html and "S &lt;b&gt;bold&lt;/b&gt;" in html
+                                               "<script>x</script> *not bold* $x^2$", "1", None)]))
+    built = build_pack(sqlite_url, "t", dt.date(2022, 12, 14))
+    pdf, docx = " ".join(pdf_text(built.pdf).split()), docx_text(built.docx)  # type: ignore[attr-defined]
+    for shown in ("<img src=x onerror=alert(1)>", "S <b>bold</b> #strong[x]", "<script>x</script> *not bold* $x^2$"):
+        assert shown in pdf and shown in docx
 
 
 def test_a_future_day_and_a_bad_month_are_refused(sqlite_url: str, clock: FixedClock) -> None:

@@ -4,7 +4,7 @@ Adding a command: write `planwarden/cli/<group>.py` with a ``register(app)`` tha
 its Typer command(s) (see actions.py for a one-command module, quarantine.py for a group
 with subcommands), take ``json: Json = False`` from common if it prints data, put the
 logic in the domain package, and add the module's name to COMMANDS. Heavy imports
-(Prefect, WeasyPrint, SQLAlchemy, rich) go inside the command functions, so that
+(Prefect, Typst, SQLAlchemy, rich) go inside the command functions, so that
 `--help` and commands that run no flow start fast. Raise ``UserError`` for a person's
 mistake; ``common.exit_code_for`` is the one place that turns exceptions into exit codes.
 

@@ -13,11 +13,9 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +28,6 @@ from planwarden.pack.models import PackSnapshot
 from planwarden.pack.state import PackError, day_end, load_record
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-T = TypeVar("T")
 
 
 @dataclass
@@ -121,19 +118,6 @@ def render_annex(data: PackData) -> bytes:
     from planwarden.pack.typeset import typeset
 
     return typeset(secretary_annex(data))
-
-
-class InProcess(Executor):
-    """An executor that runs each call at once (the previous WeasyPrint engine's tests
-    lay a pack out with it, without workers)."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # delivered through the future, as a pool would
-            future.set_exception(exc)
-        return future
 
 
 def store(session: Session, config: Config, request: PackRequest, data: PackData, pdf: bytes,

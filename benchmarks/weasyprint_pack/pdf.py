@@ -18,14 +18,13 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
-
-import planwarden
 
 if TYPE_CHECKING:  # pikepdf and WeasyPrint load only when a pack is rendered
     from pikepdf import Object, Page, Pdf, Rectangle
 
-TEMPLATES = planwarden.TEMPLATES
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 PX_TO_PT = 0.75  # WeasyPrint measures in CSS pixels (1/96 in); PDF in points (1/72 in)
 MM_TO_PT = 72 / 25.4
 LINK_SCHEME = "pw-anchor:"  # the contents' links, resolved once the parts are joined

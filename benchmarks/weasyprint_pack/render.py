@@ -26,8 +26,8 @@ from markupsafe import Markup, escape
 from planwarden.pack import charts
 from planwarden.pack.compute import PackData, rag_key
 from planwarden.pack.document import RAG_WORDS, long_date, rag_word, short_date
-from planwarden.pack.parts import CHUNK_WEIGHT, COVER, Part, batches, body_parts, parallel
-from planwarden.pack.pdf import LINK_SCHEME, NUMBER_STRIP_MM, TEMPLATES, LaidOut, join, lay_out, place, strips
+from benchmarks.weasyprint_pack.parts import CHUNK_WEIGHT, COVER, Part, batches, body_parts, parallel
+from benchmarks.weasyprint_pack.pdf import LINK_SCHEME, NUMBER_STRIP_MM, TEMPLATES, LaidOut, join, lay_out, place, strips
 
 SERIAL_BUDGET = 4 * CHUNK_WEIGHT  # laid out one after another: fewer, bigger documents, memory still bounded
 
