@@ -113,7 +113,7 @@ def naive(db: Path, owners: int, sample: int) -> dict[str, Any]:
 
     from planwarden.core.db import session_scope
     from planwarden.plan.directory import Directory
-    from planwarden.reminders.run import (ActionState, PersonState, Router, WorkingCalendar, build_digests,
+    from planwarden.reminders.run import (ActionState, Router, WorkingCalendar, build_digests,
                                           digest_context, load_infos, load_sent, reminders_due, secretary_for)
     from planwarden.mail.emails import render
     from planwarden.plan.models import Action

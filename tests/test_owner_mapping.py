@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from planwarden.core.config import load_config
 from planwarden.core.db import session_scope

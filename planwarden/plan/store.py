@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planwarden.core import clock
-from planwarden.plan.models import (Action, ActionOwner, Area, History, ImportRun, Person, Plan, ProgressUpdate,
-                               Section)
+from planwarden.plan.models import Action, History, Person, Plan, ProgressUpdate
 
 TRACKED = ("text", "owner_text", "due", "due_text", "milestones", "rag", "complete", "extra", "section", "area")
 
