@@ -42,7 +42,10 @@ def pdf_text(path: Path) -> str:
 
 
 def pdf_info(path: Path, *flags: str) -> str:
-    return subprocess.run(["pdfinfo", *flags, str(path)], check=True, capture_output=True, text=True).stdout
+    """What pdfinfo prints; it must not complain about the file on the way."""
+    done = subprocess.run(["pdfinfo", *flags, str(path)], check=True, capture_output=True, text=True)
+    assert "Error" not in done.stderr, done.stderr
+    return done.stdout
 
 
 def docx_xml(path: Path) -> str:

@@ -154,10 +154,11 @@ class Joiner:
 
     def _catalog(self, front: Pdf) -> None:
         """The front's document-level settings: language, tagging, title shown, metadata."""
-        for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
+        for key in ("/Lang", "/ViewerPreferences", "/Metadata"):
             if key in front.Root:
                 value = front.Root[key]
                 self.pdf.Root[key] = self.pdf.copy_foreign(value if value.is_indirect else front.make_indirect(value))
+        self.pdf.Root.MarkInfo = Dictionary(Marked=True)  # no /Suspects: typeset.without_suspects says why
         self.pdf.trailer.Info = self.pdf.copy_foreign(front.make_indirect(front.trailer.Info))
 
     # ------------------------------------------------------------------ navigation

@@ -159,7 +159,20 @@ def typeset(doc: Document, svgs: dict[str, str] | None = None, budget: int | Non
     budget = budget or volumes.BUDGET
     if volumes.needs_parts(doc, budget):
         return in_pieces(doc, svgs, budget)
-    return _compiled(WORKER, doc, request(doc, svgs))
+    return without_suspects(_compiled(WORKER, doc, request(doc, svgs)))
+
+
+TYPST_MARK_INFO = b"/MarkInfo<</Marked true/Suspects false>>"
+
+
+def without_suspects(pdf: bytes) -> bytes:
+    """Typst's catalog says ``/Suspects false``, which is the default; poppler (pdfinfo,
+    pdftotext up to at least 22.12, what Debian 12 ships) prints "Syntax Error: Suspects
+    object is wrong type" for it, which a secretary or an auditor checking the pack with
+    pdfinfo would take for a damaged file. The entry is dropped, padded to the same
+    length so every cross-reference offset stays right."""
+    plain = b"/MarkInfo<</Marked true>>"
+    return pdf.replace(TYPST_MARK_INFO, plain + b" " * (len(TYPST_MARK_INFO) - len(plain)), 1)
 
 
 def _compiled(worker: Worker, doc: Document, req: bytes, fresh: bool = False) -> bytes:
