@@ -80,3 +80,21 @@ def test_a_contents_longer_than_a_page_still_gives_the_right_numbers(sqlite_url:
     assert listed["1. Executive summary"] == "4" and "1. Executive summary" in pages[3]
     assert "70. Section 70 title" in pages[int(listed["Section 70 title"]) - 1]
     assert f"Page 2 of {len(pages)}" in pages[1] and f"Page 4 of {len(pages)}" in pages[3]
+
+
+def test_a_progress_label_never_ends_a_page_without_its_words(sqlite_url: str, clock: FixedClock,
+                                                             tmp_path: Path) -> None:
+    """Long updates of varied length break across pages at every point of a row; the
+    "Progress" label and an update's date line always go over with the first lines."""
+    parsed = plan(sections=1, areas=2, per_area=26)
+    words = "Multi-agency audit of strategy discussions completed and reported to the partnership. "
+    for n, action in enumerate(parsed.actions):
+        action.progress = words * (2 + (n * 7) % 5)
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(render(pack_for(sqlite_url, parsed))[0])
+    pages = page_texts(pdf)
+    plan_pages = [p for p in pages if "Multi-agency audit" in p]
+    assert len(plan_pages) >= 5  # enough page breaks inside rows to catch a stranded label
+    for page in plan_pages:
+        body = [line for line in page.splitlines() if line.strip() and "Position as at" not in line]
+        assert not re.match(r"\s*(Progress \(\d+ update|\d+ \w+ \d{4} · )", body[-1]), body[-3:]
