@@ -388,3 +388,90 @@ def test_owner_feed_due_dates_land_on_their_day(cfg_dir: Path, sqlite_url: str, 
         assert f"{ref}: {text} ({ref})" in ev["description"] and f"Owner: {OWNER}" in ev["description"]
         assert ev["organizer"] is None and ev["transp"] == "TRANSPARENT" and ev["dtstamp"]["utc"]
     assert_lines_legal(report, "owner feed")
+
+
+# --------------------------------------------------------------------------- rules as users write them
+
+
+# Series as a secretary might write them: UNTIL as a plain date or a local time (the only
+# forms the config accepts), and a first meeting that is not itself a date of the rule.
+AWKWARD = """
+[[meetings]]
+id = "until-date"
+title = "Until a date"
+start = 2023-01-18T14:00:00
+rrule = "FREQ=MONTHLY;BYDAY=3WE;UNTIL=20230621"
+attendees = ["zoe"]
+
+[[meetings]]
+id = "until-local"
+title = "Until a local time"
+start = 2023-09-07T10:00:00
+rrule = "FREQ=WEEKLY;BYDAY=TH;UNTIL=20231102T100000"
+attendees = ["zoe"]
+
+[[meetings]]
+id = "first-off-rule"
+title = "First meeting off the rule"
+start = 2023-01-10T14:00:00
+rrule = "FREQ=MONTHLY;BYDAY=3WE;COUNT=3"
+attendees = ["zoe"]
+
+[[meetings]]
+id = "weekly-days"
+title = "Weekly all-day"
+start = 2023-03-20
+rrule = "FREQ=WEEKLY;UNTIL=20230403T090000"
+attendees = ["zoe"]
+"""
+
+
+def client_view(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(title, local start or date) of every meeting a client shows, series expanded."""
+    out = []
+    for ev in report["events"]:
+        if ev["recurrence_id"] is not None:
+            continue  # shown through its series
+        found = ev["occurrences"] or [ev]
+        out.extend((o["summary"], o["start"]["local"] or o["start"]["date"]) for o in found)
+    return sorted(out)
+
+
+def planwarden_view(first: dt.date, last: dt.date) -> list[tuple[str, str]]:
+    """The meetings planwarden itself schedules (reminders, packs, the console's next board)."""
+    from planwarden.calendar.governance import upcoming
+    from planwarden.core.config import load_config
+
+    return sorted((o.meeting.title, o.start.replace(tzinfo=None).isoformat() if isinstance(o.start, dt.datetime)
+                   else o.start.isoformat()) for o in upcoming(load_config().governance, "Europe/London", first, last))
+
+
+def test_client_shows_the_meetings_planwarden_schedules(cfg_dir: Path, tmp_path: Path, icaljs: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (cfg_dir / "governance.toml").write_text('organiser = "sec"\n' + BOARD + CONFERENCE + WEEK + AWKWARD,
+                                             encoding="utf-8")
+    out = tmp_path / "full.ics"
+    report = cli(capsys, "--out", str(out))
+    client = client_view(read(icaljs, out.read_bytes()))
+    assert client == planwarden_view(dt.date(2022, 1, 1), dt.date(2025, 1, 1))
+    assert [day for title, day in client if title == "Until a date"][-1] == "2023-06-21T14:00:00"
+    assert [day for title, day in client if title == "Until a local time"][-2:] == [
+        "2023-10-26T10:00:00", "2023-11-02T10:00:00"]  # BST, then GMT
+    assert [day for title, day in client if title == "First meeting off the rule"] == [
+        "2023-01-10T14:00:00", "2023-01-18T14:00:00", "2023-02-15T14:00:00", "2023-03-15T14:00:00"]
+    assert [day for title, day in client if title == "Weekly all-day"] == [
+        "2023-03-20", "2023-03-27", "2023-04-03"]
+    assert any("first-off-rule" in w and "2023-01-10" in w for w in report["warnings"])
+
+
+def test_until_is_written_as_rfc_5545_requires(cfg_dir: Path, tmp_path: Path, icaljs: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """UNTIL in UTC for a series with a time zone, a DATE for an all-day series (RFC 5545
+    3.3.10): Outlook and Google refuse or misread the other forms."""
+    (cfg_dir / "governance.toml").write_text('organiser = "sec"\n' + AWKWARD, encoding="utf-8")
+    out = tmp_path / "full.ics"
+    cli(capsys, "--out", str(out), "--send")
+    rules = {e["uid"]: e["rrule"] for e in read(icaljs, out.read_bytes())["events"] if e["rrule"]}
+    assert "UNTIL=20230621T130000Z" in rules["until-date@example.org"]  # 14:00 BST
+    assert "UNTIL=20231102T100000Z" in rules["until-local@example.org"]  # 10:00 GMT
+    assert "UNTIL=20230403;" in rules["weekly-days@example.org"] + ";"

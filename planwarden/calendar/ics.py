@@ -67,7 +67,7 @@ def _vevent(event: PlannedEvent, sequence: int, dtstamp: dt.datetime, *, start: 
     ev.add("dtstart", start)
     ev.add("dtend", end)
     if series and event.rrule and recurrence_id is None:
-        ev.add("rrule", vRecur.from_ical(event.rrule))
+        ev.add("rrule", rrule(event))
         if event.exdates:
             ev.add("exdate", list(event.exdates))
     ev.add("summary", event.title)
@@ -95,6 +95,27 @@ def _vevent(event: PlannedEvent, sequence: int, dtstamp: dt.datetime, *, start: 
     if alarm and status != "CANCELLED":
         ev.add_component(_alarm(event))
     return ev
+
+
+def rrule(event: PlannedEvent) -> vRecur:
+    """The series' RRULE with UNTIL in the form RFC 5545 (3.3.10) requires.
+
+    The config takes UNTIL as a plain date or a local date-time, and planwarden counts
+    the whole of that day (a meeting on it takes place). Written as it is, UNTIL would be
+    wrong for a series in a time zone, which must have UTC: ical.js (Thunderbird) reads
+    ``UNTIL=20230621`` as midnight UTC and drops the 21 June meeting. So a timed series
+    gets the UTC instant of that day's meeting, and an all-day series the DATE.
+    """
+    rule = vRecur.from_ical(event.rrule or "")
+    until = rule.get("UNTIL")
+    if not until:
+        return rule
+    day = until[0].date() if isinstance(until[0], dt.datetime) else until[0]
+    if isinstance(event.start, dt.datetime):
+        rule["UNTIL"] = [dt.datetime.combine(day, event.start.time(), event.start.tzinfo).astimezone(dt.timezone.utc)]
+    else:
+        rule["UNTIL"] = [day]
+    return rule
 
 
 def _alarm(event: PlannedEvent) -> Alarm:
