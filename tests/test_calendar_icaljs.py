@@ -37,11 +37,13 @@ ICALJS_HOW = ("ical.js is not installed ({problem}): run `make install` (it runs
 LONDON = ZoneInfo("Europe/London")
 
 # Text a user would type, with everything iCalendar must escape or fold: commas,
-# semicolons, apostrophes, newlines, dashes and accents, and a 4-byte emoji.
+# semicolons, apostrophes, newlines, dashes and accents, a 4-byte emoji, and a Windows
+# share (backslashes, one before an N).
 PLACE = "Children's Services; Room 2, Town Hall – é"
+SHARE = "Papers: \\\\council\\Nursing\\Board packs\\"
 TITLE = "Improvement Board – Children's Services; Q1, 2023"
 AGENDA = ("Agenda: item 1, item 2; item 3.\nSecond line – naïve café ✓ 😀 "
-          + "é" * 40 + " Ünïcödé, ‘quoted’; end.")
+          + "é" * 40 + " Ünïcödé, ‘quoted’; end.\n" + SHARE)
 OWNER = "Zoë O'Brien"
 
 DIRECTORY = f"""
@@ -75,8 +77,8 @@ title = "{TITLE}"
 start = 2023-01-18T14:00:00
 duration_minutes = 120
 rrule = "FREQ=MONTHLY;BYDAY=3WE;COUNT=12"
-location = "{PLACE}"
-description = \"\"\"{AGENDA}\"\"\"
+location = '''{PLACE}'''
+description = '''{AGENDA}'''
 online_url = "https://teams.example.org/l/meetup-join/board"
 attendees = ["Improvement Board"]
 cancelled = [2023-04-19]
@@ -363,7 +365,7 @@ def test_owner_feed_due_dates_land_on_their_day(cfg_dir: Path, sqlite_url: str, 
     from planwarden.plan.directory import Directory
 
     config = load_config()
-    text = "Review the front door; agree thresholds, with police – and report to the Board (Zoë)."
+    text = f"Review the front door; agree thresholds, with police – and report to the Board (Zoë). {SHARE}"
     dues = {"1.1a": dt.date(2023, 3, 26), "1.1b": dt.date(2023, 10, 29), "1.1c": dt.date(2023, 12, 31)}
     parsed = ParsedPlan(
         title="JTAI – Children’s", update_date=dt.date(2022, 12, 14),
