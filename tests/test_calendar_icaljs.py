@@ -427,6 +427,58 @@ rrule = "FREQ=WEEKLY;UNTIL=20230403T090000"
 attendees = ["zoe"]
 """
 
+# Moves and cancellations of first meetings, extra dates and all-day series.
+EDITED = """
+[[meetings]]
+id = "first-cancelled"
+title = "First one cancelled"
+start = 2023-02-01T09:00:00
+rrule = "FREQ=WEEKLY;COUNT=4"
+cancelled = [2023-02-01]
+attendees = ["zoe"]
+
+[[meetings]]
+id = "first-moved"
+title = "First one moved"
+start = 2023-02-02T09:00:00
+rrule = "FREQ=WEEKLY;COUNT=3"
+moved = { "2023-02-02" = 2023-02-03T11:00:00 }
+attendees = ["zoe"]
+
+[[meetings]]
+id = "off-rule-moved"
+title = "Off the rule and moved"
+start = 2023-05-02T16:00:00
+rrule = "FREQ=MONTHLY;BYDAY=1WE;COUNT=2"
+moved = { "2023-05-02" = 2023-05-04T16:00:00, "2023-06-07" = 2023-06-08T16:00:00 }
+attendees = ["zoe"]
+
+[[meetings]]
+id = "extra-dates"
+title = "Extra dates"
+start = 2023-05-10T18:00:00
+dates = [2023-06-14, 2023-07-12, 2023-08-09]
+moved = { "2023-06-14" = 2023-06-15T18:30:00 }
+cancelled = [2023-07-12]
+attendees = ["zoe"]
+
+[[meetings]]
+id = "one-off-moved"
+title = "One-off moved"
+start = 2023-03-01T10:00:00
+moved = { "2023-03-01" = 2023-03-02T10:00:00 }
+attendees = ["zoe"]
+
+[[meetings]]
+id = "day-series"
+title = "All-day series"
+start = 2023-09-04
+rrule = "FREQ=WEEKLY;COUNT=4"
+moved = { "2023-09-11" = 2023-09-12T00:00:00 }
+cancelled = [2023-09-18]
+attendees = ["zoe"]
+"""
+
 
 def client_view(report: dict[str, Any]) -> list[tuple[str, str]]:
     """(title, local start or date) of every meeting a client shows, series expanded."""
@@ -450,7 +502,7 @@ def planwarden_view(first: dt.date, last: dt.date) -> list[tuple[str, str]]:
 
 def test_client_shows_the_meetings_planwarden_schedules(cfg_dir: Path, tmp_path: Path, icaljs: str,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    (cfg_dir / "governance.toml").write_text('organiser = "sec"\n' + BOARD + CONFERENCE + WEEK + AWKWARD,
+    (cfg_dir / "governance.toml").write_text('organiser = "sec"\n' + BOARD + CONFERENCE + WEEK + AWKWARD + EDITED,
                                              encoding="utf-8")
     out = tmp_path / "full.ics"
     report = cli(capsys, "--out", str(out))
@@ -463,6 +515,15 @@ def test_client_shows_the_meetings_planwarden_schedules(cfg_dir: Path, tmp_path:
         "2023-01-10T14:00:00", "2023-01-18T14:00:00", "2023-02-15T14:00:00", "2023-03-15T14:00:00"]
     assert [day for title, day in client if title == "Weekly all-day"] == [
         "2023-03-20", "2023-03-27", "2023-04-03"]
+    assert [day for title, day in client if title == "First one cancelled"] == [
+        "2023-02-08T09:00:00", "2023-02-15T09:00:00", "2023-02-22T09:00:00"]
+    assert [day for title, day in client if title == "First one moved"][0] == "2023-02-03T11:00:00"
+    assert [day for title, day in client if title == "Off the rule and moved"] == [
+        "2023-05-03T16:00:00", "2023-05-04T16:00:00", "2023-06-08T16:00:00"]
+    assert [day for title, day in client if title == "Extra dates"] == [
+        "2023-05-10T18:00:00", "2023-06-15T18:30:00", "2023-08-09T18:00:00"]
+    assert [day for title, day in client if title == "One-off moved"] == ["2023-03-02T10:00:00"]
+    assert [day for title, day in client if title == "All-day series"] == ["2023-09-04", "2023-09-12", "2023-09-25"]
     assert any("first-off-rule" in w and "2023-01-10" in w for w in report["warnings"])
 
 

@@ -236,7 +236,7 @@ def _events(meeting: MeetingConfig, tzid: str, notes: Mapping[tuple[str, dt.date
         overrides=tuple(sorted(overrides, key=lambda o: _iso(o.recurrence_id))), last_day=last_day(meeting),
         board=meeting.board, note=notes.get((meeting.id, series_first), "") if series_first not in moved_days else "",
         warnings=tuple(warnings))
-    if not meeting.rrule and first_day in meeting.moved:
+    if not meeting.rrule and first_day in moved_days:  # keys are "YYYY-MM-DD" strings
         series = replace(series, overrides=(), start=overrides[0].start if overrides else start,
                          end=overrides[0].end if overrides else end, note=overrides[0].note if overrides else "")
     events = [series] if (meeting.rrule or first_day not in meeting.cancelled) else []
