@@ -538,3 +538,26 @@ def test_until_is_written_as_rfc_5545_requires(cfg_dir: Path, tmp_path: Path, ic
     assert "UNTIL=20230621T130000Z" in rules["until-date@example.org"]  # 14:00 BST
     assert "UNTIL=20231102T100000Z" in rules["until-local@example.org"]  # 10:00 GMT
     assert "UNTIL=20230403;" in rules["weekly-days@example.org"] + ";"
+
+
+def test_long_text_is_folded_at_75_octets_without_splitting_a_character(
+        cfg_dir: Path, tmp_path: Path, icaljs: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two-, three- and four-byte characters, shifted by 0 to 4 octets so that a fold falls
+    at every position inside one of them."""
+    titles = {f"fold-{k}": "x" * k + "é€😀 " * 30 for k in range(5)}
+    meetings = "".join(f"""
+[[meetings]]
+id = "{key}"
+title = "{title}"
+start = 2023-06-0{i + 1}T10:00:00
+location = "{title[::-1]}"
+attendees = ["zoe"]
+""" for i, (key, title) in enumerate(titles.items()))
+    (cfg_dir / "governance.toml").write_text('organiser = "sec"\n' + meetings, encoding="utf-8")
+    out = tmp_path / "full.ics"
+    cli(capsys, "--out", str(out))
+    assert any(len(line) > 75 for line in out.read_bytes().decode().replace("\r\n ", "").splitlines())
+    report = read(icaljs, out.read_bytes())
+    assert_lines_legal(report, "--out")
+    assert {e["uid"].split("@")[0]: (e["summary"], e["location"]) for e in report["events"]} == {
+        key: (title, title[::-1]) for key, title in titles.items()}
