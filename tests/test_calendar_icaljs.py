@@ -237,6 +237,7 @@ def test_export_shows_london_times_on_both_sides_of_each_clock_change(
     assert by_day["2023-09-20"] == "2023-09-20T13:00:00Z"  # BST
     assert by_day["2023-11-01"] == "2023-11-01T09:30:00Z"  # moved past the autumn change: GMT
     assert by_day["2023-11-15"] == "2023-11-15T14:00:00Z"
+    assert all(e["dtstamp"]["utc"] and e["sequence"] == 0 for e in report["events"])
     ends = [o["end"]["local"][11:] for o in board["occurrences"]]
     assert ends.count("16:00:00") == 9 and sorted(ends)[:2] == ["11:30:00", "12:00:00"]  # two hours each
     moved = [o for o in board["occurrences"] if o["exception"]]
@@ -352,6 +353,22 @@ def test_invitation_update_and_cancellation_as_a_client_reads_them(
     assert gone["start"]["date"] == "2023-03-26" and gone["organizer"]["email"] == "rachel.hughes@example.org"
     assert [a["email"] for a in gone["attendees"]] == ["zoe.obrien@example.org"]
     assert_lines_legal(cancel, "CANCEL")
+
+    # Jim leaves the board: he alone is told, by a CANCEL naming him, with a higher SEQUENCE
+    d = cfg_dir / "directory.toml"
+    d.write_text(d.read_text(encoding="utf-8").replace('members = ["zoe", "jim", "sec"]', 'members = ["zoe", "sec"]'),
+                 encoding="utf-8")
+    clock.advance(hours=1)
+    assert sorted((m["uid"], m["method"], m["to"]) for m in cli(capsys, "--send")["sent"]) == [
+        ("board@example.org", "CANCEL", ["jim@example.org"]),
+        ("learning-week@example.org", "CANCEL", ["jim@example.org"])]
+    for mime_method, data, _ in invitations(sqlite_url)[-2:]:
+        removed = read(icaljs, data)
+        assert mime_method == removed["method"] == "CANCEL"
+        (ev,) = removed["events"]  # the series alone: its moved meetings go with it
+        assert (ev["sequence"], ev["status"]) == ({"board@example.org": 2, "learning-week@example.org": 1}[ev["uid"]],
+                                                  "CANCELLED")
+        assert [a["email"] for e in removed["events"] for a in e["attendees"]] == ["jim@example.org"]
 
 
 # --------------------------------------------------------------------------- owners' due dates
@@ -561,3 +578,24 @@ attendees = ["zoe"]
     assert_lines_legal(report, "--out")
     assert {e["uid"].split("@")[0]: (e["summary"], e["location"]) for e in report["events"]} == {
         key: (title, title[::-1]) for key, title in titles.items()}
+
+
+def test_board_pack_note_shows_on_that_meeting_only(cfg_dir: Path, sqlite_url: str, icaljs: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import inspect, text
+
+    cli(capsys, "--send")
+    with session_scope(sqlite_url) as s:
+        if "pack_snapshots" not in inspect(s.connection()).get_table_names():
+            pytest.skip("the pack feature's table is not installed")
+        s.execute(text(
+            "INSERT INTO pack_snapshots (plan_key, as_of, cutoff, month, meeting_id, meeting_date, sha256, files, "
+            "counts, created_at) VALUES ('jtai', :d, :c, '2023-02', 'board', :m, 'x', :f, '{}', :c)"),
+            {"d": dt.date(2023, 2, 8), "c": dt.datetime(2023, 2, 8, 7), "m": dt.date(2023, 2, 15),
+             "f": json.dumps({"pdf": "/data/packs/jtai-2023-02.pdf"})})
+    assert [m["sequence"] for m in cli(capsys, "--send")["sent"]] == [1]
+    method, data, _ = invitations(sqlite_url)[-1]
+    board = series(read(icaljs, data), "board@example.org")
+    noted = [o["start"]["local"] for o in board["occurrences"] if "jtai-2023-02.pdf" in (o["description"] or "")]
+    assert method == "REQUEST" and noted == ["2023-02-15T14:00:00"]
+    assert [o["start"]["local"] for o in board["occurrences"]] == expected_board_starts()
