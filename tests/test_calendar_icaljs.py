@@ -599,3 +599,19 @@ def test_board_pack_note_shows_on_that_meeting_only(cfg_dir: Path, sqlite_url: s
     noted = [o["start"]["local"] for o in board["occurrences"] if "jtai-2023-02.pdf" in (o["description"] or "")]
     assert method == "REQUEST" and noted == ["2023-02-15T14:00:00"]
     assert [o["start"]["local"] for o in board["occurrences"]] == expected_board_starts()
+
+
+def test_example_partnership_calendar_reads_as_planwarden_schedules_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, clock: FixedClock, icaljs: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped JTAI example (bi-monthly, last-Thursday and moved meetings, a learning week)."""
+    monkeypatch.setenv("PLANWARDEN_CONFIG", str(Path(__file__).parents[1] / "config/examples/jtai/planwarden.toml"))
+    monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
+    out, feed = tmp_path / "full.ics", tmp_path / "feed.ics"
+    cli(capsys, "--out", str(out), "--feed", str(feed))
+    expected = planwarden_view(dt.date(2020, 1, 1), dt.date(2026, 1, 1))
+    assert len(expected) > 30
+    for data in (out.read_bytes(), feed.read_bytes()):
+        report = read(icaljs, data)
+        assert client_view(report) == expected
+        assert_lines_legal(report, "example")
