@@ -14,7 +14,13 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[test]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+# ical.js, for the tests that read our .ics files as Thunderbird does (tests/clients/)
+ICALJS := tests/clients/node_modules/.installed
+$(ICALJS): tests/clients/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/clients && npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the ical.js tests will skip (apt-get install nodejs npm, then make install)"; fi
+
+install: $(STAMP) $(ICALJS)
 
 demo: $(STAMP)
 	$(VENV)/bin/planwarden demo --dir planwarden-demo
@@ -22,7 +28,7 @@ demo: $(STAMP)
 console: $(STAMP)
 	$(VENV)/bin/planwarden web --demo planwarden-demo
 
-test: $(STAMP)
+test: $(STAMP) $(ICALJS)
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)

@@ -19,7 +19,7 @@ from typing import Any
 
 from planwarden.core.config import Config, MeetingConfig, PersonConfig
 from planwarden.plan.directory import Directory
-from planwarden.calendar.governance import _length, in_rule, is_all_day, last_day
+from planwarden.calendar.governance import _length, first_rule_day, in_rule, is_all_day, last_day
 from planwarden.calendar.errors import CalendarError
 from planwarden.calendar.timezones import zone
 
@@ -198,41 +198,51 @@ def _events(meeting: MeetingConfig, tzid: str, notes: Mapping[tuple[str, dt.date
         return day if all_day else dt.datetime.combine(day, meeting.start.time(), tz)  # type: ignore[union-attr]
 
     first_day = meeting.start if all_day else meeting.start.date()  # type: ignore[union-attr]
-    start, end = span(first_day, None)
+    series_first = first_rule_day(meeting) or first_day
+    off_rule = series_first != first_day
+    if off_rule:
+        warnings.append(f"meeting {meeting.id!r}: start {first_day} is not a date of its rrule: it is sent as an "
+                        f"event of its own, and the series starts on {series_first}")
+
+    def on_series(day: dt.date) -> bool:
+        """A date the series' RRULE gives: a moved or cancelled one is an override or an EXDATE."""
+        return in_rule(meeting, day) and not (off_rule and day == first_day)
+
+    start, end = span(series_first, None)
     overrides: list[Override] = []
     for key, to in sorted(meeting.moved.items()):
         day = dt.date.fromisoformat(key)
         if not in_rule(meeting, day) and day not in meeting.dates:
             warnings.append(f"meeting {meeting.id!r}: moved {key} is not a date of the series: ignored")
-        elif in_rule(meeting, day) and day not in meeting.cancelled:
+        elif on_series(day) and day not in meeting.cancelled:
             s, e = span(day, to)
             overrides.append(Override(rid(day), s, e, notes.get((meeting.id, day), "")))
     moved_days = {dt.date.fromisoformat(k) for k in meeting.moved}
     for (mid, day), note in sorted(notes.items()):
-        if mid == meeting.id and day not in moved_days and in_rule(meeting, day) and meeting.rrule \
-                and day != first_day and day not in meeting.cancelled:
+        if mid == meeting.id and day not in moved_days and on_series(day) and meeting.rrule \
+                and day != series_first and day not in meeting.cancelled:
             s, e = span(day, None)
             overrides.append(Override(rid(day), s, e, note))
     exdates = []
     for day in sorted(set(meeting.cancelled)):
-        if in_rule(meeting, day):
+        if on_series(day):
             exdates.append(rid(day))
-        elif day not in meeting.dates:
+        elif not in_rule(meeting, day) and day not in meeting.dates:
             warnings.append(f"meeting {meeting.id!r}: cancelled {day} is not a date of the series: ignored")
-    description = meeting.description
     series = PlannedEvent(
         key=meeting.id, uid="", meeting_id=meeting.id, title=meeting.title, start=start, end=end, tzid=tzid,
-        description=description, location=meeting.location, online_url=meeting.online_url,
+        description=meeting.description, location=meeting.location, online_url=meeting.online_url,
         rrule=(meeting.rrule or "").removeprefix("RRULE:") or None, exdates=tuple(exdates),
         overrides=tuple(sorted(overrides, key=lambda o: _iso(o.recurrence_id))), last_day=last_day(meeting),
-        board=meeting.board, note=notes.get((meeting.id, first_day), "") if first_day not in meeting.moved else "",
+        board=meeting.board, note=notes.get((meeting.id, series_first), "") if series_first not in moved_days else "",
         warnings=tuple(warnings))
-    if not meeting.rrule and first_day in meeting.moved:
+    if not meeting.rrule and first_day in moved_days:  # keys are "YYYY-MM-DD" strings
         series = replace(series, overrides=(), start=overrides[0].start if overrides else start,
                          end=overrides[0].end if overrides else end, note=overrides[0].note if overrides else "")
     events = [series] if (meeting.rrule or first_day not in meeting.cancelled) else []
-    for day in sorted(set(meeting.dates)):
-        if day in meeting.cancelled or in_rule(meeting, day):
+    extra = set(meeting.dates) | ({first_day} if off_rule else set())
+    for day in sorted(extra):
+        if day in meeting.cancelled or on_series(day):
             continue
         moved_to = meeting.moved.get(day.isoformat())
         s, e = span(day, moved_to)

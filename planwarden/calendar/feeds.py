@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from planwarden.calendar.events import organiser_of, uid_domain
-from planwarden.calendar.ics import PRODID
+from planwarden.calendar.ics import PRODID, Text
 from planwarden.core.config import Config
 from planwarden.plan.models import Action, ActionOwner, Plan
 
@@ -48,7 +48,7 @@ def _feed(actions: list[Action], name: str, domain: str) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"Action due dates: {name}")
+    cal.add("x-wr-calname", Text(f"Action due dates: {name}"))
     for action in actions:
         due: dt.date = action.due  # type: ignore[assignment]
         ev = Event()
@@ -56,10 +56,10 @@ def _feed(actions: list[Action], name: str, domain: str) -> bytes:
         ev.add("dtstamp", action.updated_at.astimezone(dt.timezone.utc))
         ev.add("dtstart", due)
         ev.add("dtend", due + dt.timedelta(days=1))
-        ev.add("summary", f"Due: {action.ref} {_short(action.text)}")
-        ev.add("description", f"{action.plan.title or action.plan.key}\n\n{action.ref}: {action.text}\n\n"
-                              f"Owner: {action.owner_text}\nRAG: {(action.rag or 'none').upper()}\n\n"
-                              "Reply to your reminder email to report progress.")
+        ev.add("summary", Text(f"Due: {action.ref} {_short(action.text)}"))
+        ev.add("description", Text(f"{action.plan.title or action.plan.key}\n\n{action.ref}: {action.text}\n\n"
+                                   f"Owner: {action.owner_text}\nRAG: {(action.rag or 'none').upper()}\n\n"
+                                   "Reply to your reminder email to report progress."))
         ev.add("transp", "TRANSPARENT")
         ev.add("x-microsoft-cdo-alldayevent", "TRUE")
         ev.add("x-microsoft-cdo-busystatus", "FREE")

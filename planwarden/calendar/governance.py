@@ -118,6 +118,21 @@ def in_rule(meeting: MeetingConfig, day: dt.date) -> bool:
     return rule.after(dt.datetime.combine(day, dt.time()), inc=True) == dt.datetime.combine(day, dt.time())
 
 
+def first_rule_day(meeting: MeetingConfig) -> dt.date | None:
+    """The first date the RRULE itself gives from the start (None: no RRULE, or it gives none).
+
+    RFC 5545 leaves a DTSTART that is not a date of its rule undefined: Outlook and
+    Thunderbird drop that first meeting, Google adds it, while planwarden counts it.
+    Comparing this with the start tells the calendar to write that meeting on its own.
+    """
+    if not meeting.rrule:
+        return None
+    start_day = meeting.start if is_all_day(meeting) else meeting.start.date()  # type: ignore[union-attr]
+    rule = rrulestr(meeting.rrule, dtstart=dt.datetime.combine(start_day, dt.time()))
+    first = rule.after(dt.datetime.combine(start_day, dt.time()), inc=True)
+    return first.date() if first else None
+
+
 def last_day(meeting: MeetingConfig) -> dt.date | None:
     """The last day the meeting (any occurrence, moved or extra) may fall on; None if it never ends."""
     start_day = meeting.start if is_all_day(meeting) else meeting.start.date()  # type: ignore[union-attr]

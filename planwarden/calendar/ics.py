@@ -24,6 +24,26 @@ ALARM_MINUTES = 15
 ALL_DAY_ALARM = dt.timedelta(hours=15)  # 09:00 the day before
 
 
+class Text(vText):
+    r"""A TEXT value escaped exactly as RFC 5545 (3.3.11) says, and nothing more.
+
+    icalendar's vText first turns a literal ``\N`` into a line break, so a location or
+    description holding a Windows share such as ``\\council\Nursing\Packs`` reached
+    Thunderbird and Outlook as "\\council" and "ursing\Packs" on two lines.
+    """
+
+    __slots__ = ()
+
+    def to_ical(self) -> bytes:
+        return escape_text(str(self)).encode(self.encoding)
+
+
+def escape_text(text: str) -> str:
+    """Backslash, semicolon and comma escaped; every kind of line break written as ``\\n``."""
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n"))
+
+
 def _calendar(method: str | None, tzid: str, year: int, name: str | None = None) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -32,7 +52,7 @@ def _calendar(method: str | None, tzid: str, year: int, name: str | None = None)
     if method:
         cal.add("method", method)
     if name:
-        cal.add("x-wr-calname", name)
+        cal.add("x-wr-calname", Text(name))
         cal.add("x-wr-timezone", tzid)
     cal.add_component(vtimezone(tzid, year))
     return cal
@@ -67,16 +87,16 @@ def _vevent(event: PlannedEvent, sequence: int, dtstamp: dt.datetime, *, start: 
     ev.add("dtstart", start)
     ev.add("dtend", end)
     if series and event.rrule and recurrence_id is None:
-        ev.add("rrule", vRecur.from_ical(event.rrule))
+        ev.add("rrule", rrule(event))
         if event.exdates:
             ev.add("exdate", list(event.exdates))
-    ev.add("summary", event.title)
+    ev.add("summary", Text(event.title))
     text = description(event, note)
     if text:
-        ev.add("description", text)
+        ev.add("description", Text(text))
     location = event.location or event.online_url
     if location:
-        ev.add("location", location)
+        ev.add("location", Text(location))
     if event.online_url:
         ev.add("url", event.online_url)
     if attendees is not None and event.organiser:
@@ -97,10 +117,31 @@ def _vevent(event: PlannedEvent, sequence: int, dtstamp: dt.datetime, *, start: 
     return ev
 
 
+def rrule(event: PlannedEvent) -> vRecur:
+    """The series' RRULE with UNTIL in the form RFC 5545 (3.3.10) requires.
+
+    The config takes UNTIL as a plain date or a local date-time, and planwarden counts
+    the whole of that day (a meeting on it takes place). Written as it is, UNTIL would be
+    wrong for a series in a time zone, which must have UTC: ical.js (Thunderbird) reads
+    ``UNTIL=20230621`` as midnight UTC and drops the 21 June meeting. So a timed series
+    gets the UTC instant of that day's meeting, and an all-day series the DATE.
+    """
+    rule = vRecur.from_ical(event.rrule or "")
+    until = rule.get("UNTIL")
+    if not until:
+        return rule
+    day = until[0].date() if isinstance(until[0], dt.datetime) else until[0]
+    if isinstance(event.start, dt.datetime):
+        rule["UNTIL"] = [dt.datetime.combine(day, event.start.time(), event.start.tzinfo).astimezone(dt.timezone.utc)]
+    else:
+        rule["UNTIL"] = [day]
+    return rule
+
+
 def _alarm(event: PlannedEvent) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", vText(f"Reminder: {event.title}"))
+    alarm.add("description", Text(f"Reminder: {event.title}"))
     alarm.add("trigger", -(ALL_DAY_ALARM if event.all_day else dt.timedelta(minutes=ALARM_MINUTES)))
     return alarm
 
