@@ -29,6 +29,7 @@ from planwarden.cli import main
 from planwarden.core.clock import FixedClock
 from planwarden.core.db import session_scope
 from planwarden.plan.models import OutboxMessage
+from test_calendar import write_config
 
 CLIENTS = Path(__file__).parent / "clients"
 READER = CLIENTS / "icaljs_read.mjs"
@@ -158,29 +159,11 @@ def assert_lines_legal(report: dict[str, Any], what: str) -> None:
 # --------------------------------------------------------------------------- set-up
 
 
-def write_config(folder: Path, governance: str, directory: str = DIRECTORY) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "directory.toml").write_text(directory, encoding="utf-8")
-    (folder / "governance.toml").write_text('organiser = "sec"\n' + governance, encoding="utf-8")
-    path = folder / "planwarden.toml"
-    path.write_text("""directory = "directory.toml"
-governance = "governance.toml"
-[mail]
-from_address = "plan@example.org"
-from_name = "JTAI plan"
-[[plans]]
-key = "jtai"
-timezone = "Europe/London"
-secretary = "sec"
-""", encoding="utf-8")
-    return path
-
-
 @pytest.fixture
 def cfg_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, clock: FixedClock) -> Path:
     """File content does not depend on the database: SQLite is enough (test_calendar.py runs both)."""
     folder = tmp_path / "cfg"
-    monkeypatch.setenv("PLANWARDEN_CONFIG", str(write_config(folder, BOARD + CONFERENCE + WEEK)))
+    monkeypatch.setenv("PLANWARDEN_CONFIG", str(write_config(folder, BOARD + CONFERENCE + WEEK, DIRECTORY)))
     monkeypatch.setenv("PLANWARDEN_DATABASE_URL", sqlite_url)
     return folder
 
