@@ -11,18 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planwarden.core.config import Config
 from planwarden.core.db import session_factory
 from planwarden.plan.rag import STYLES, display
 from planwarden.web import routes
-from planwarden.web.context import Forbidden, NeedLogin, NotFound
+from planwarden.web.context import Forbidden, FormExpired, NeedLogin, NotFound, back
 from planwarden.web.sso import SsoSettings, from_env
 from planwarden.web.security import LoginLimiter, Sessions, secret_key, secure_headers
 
@@ -66,11 +69,35 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
     async def need_login(request: Request, exc: NeedLogin) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "log in first"}, status_code=401)
-        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+        return RedirectResponse("/login?" + urlencode({"next": _after_login(request)}), status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if isinstance(exc, FormExpired):
+            return _problem(request, 403, "This form has expired", str(exc))
         return _problem(request, 403, "You cannot do that", str(exc))
+
+    @app.exception_handler(routes.AlreadyDone)
+    async def already_done(request: Request, exc: routes.AlreadyDone) -> Response:
+        return back(exc.to, done=exc.said)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """An address with no page (404), or a form's address opened as a page (405): a page, not JSON."""
+        if request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 405:
+            return _problem(request, 405, "Page not found", "This address is where a form sends its answer; "
+                                                            "it is not a page to open.")
+        if exc.status_code == 404:
+            return _problem(request, 404, "Page not found", "There is no page at this address.")
+        return _problem(request, exc.status_code, "Something went wrong", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_address(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return _problem(request, 404, "Page not found", "There is no page at this address.")
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
@@ -96,6 +123,19 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
         from planwarden.web.sso import register
         register(app, sso, secret, https)
     return app
+
+
+def _after_login(request: Request) -> str:
+    """Where to go once logged in again: the page asked for (its filters too); for a form
+    sent after the session ended, the page the form was on (the form's own address only
+    takes a POST), as the Referer names it when it is this console's."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/") and referer.path != "/login":
+        query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k not in ("done", "error", "field")])
+        return referer.path + (f"?{query}" if query else "")
+    return "/"
 
 
 def _problem(request: Request, status: int, title: str, detail: str) -> Response:

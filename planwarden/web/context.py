@@ -5,6 +5,7 @@ routes in) so that the routes import it without an import cycle."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,17 @@ class Forbidden(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class FormExpired(Forbidden):
+    """A write whose CSRF token is missing or not this session's: a tab opened before the
+    user logged in again, or a forged form. Its own page says what to do."""
+
+
+#: the id of the field a failed write names (``back(field=...)``): the error summary links to it
+FIELD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
+#: the command line's hints in the domain's messages ("(--reason)", "(planwarden requests lists them)")
+CLI_HINT = re.compile(r"\s*\((?:--[a-z-]+|planwarden [^)]*|see: planwarden [^)]*)\)")
 
 
 @dataclass
@@ -117,7 +129,8 @@ async def post_ctx(request: Request) -> Ctx:
     form = await request.form()
     values = {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k)) for k in form.keys()}
     if not csrf_ok(data, str(values.get("csrf_token") or request.headers.get("x-csrf-token") or "")):
-        raise Forbidden("the form had no valid security token: reload the page and try again")
+        raise FormExpired("The form was from an earlier session, or had no security token, so nothing was "
+                          "changed. Go back, reload the page and try again.")
     return Ctx(request, user, data, request.app.state.sessions, request.app.state.config, values)
 
 
@@ -127,16 +140,28 @@ WRITE = Depends(post_ctx)
 
 def page(c: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = c.request.app.state.templates
+    query = c.request.query_params
+    field = query.get("field", "")
     base = {"user": c.user, "csrf": c.session.get("csrf", ""), "plans": c.plans(),
-            "may_write": accounts.may_write(c.user), "done": c.request.query_params.get("done", ""),
+            "may_write": accounts.may_write(c.user), "done": query.get("done", ""),
+            "error": query.get("error", ""), "error_field": field if FIELD_ID.fullmatch(field) else "",
             "path": c.request.url.path}
     return templates.TemplateResponse(c.request, name, {**base, **values}, status_code=status)
 
 
-def back(to: str, done: str = "", error: str = "") -> RedirectResponse:
-    """After a write: back to a page, with what happened (or what went wrong) to say."""
-    query = urlencode({k: v for k, v in (("done", done), ("error", error)) if v})
+def back(to: str, done: str = "", error: str = "", field: str = "") -> RedirectResponse:
+    """After a write: back to a page, with what happened (or what went wrong, and the id of
+    the field it is about, for the GOV.UK error summary's link) to say."""
+    query = urlencode({k: v for k, v in (("done", done), ("error", console_text(error)),
+                                         ("field", field if error else "")) if v})
     return RedirectResponse(to + ("?" + query if query else ""), status_code=303)
+
+
+def console_text(message: str) -> str:
+    """A domain error as the console says it: without the command line's flags and hints,
+    starting with a capital ("--month must look like" -> "The month must look like")."""
+    text = re.sub(r"--([a-z]+)", r"the \1", CLI_HINT.sub("", message)).strip()
+    return text[:1].upper() + text[1:]
 
 
 def download(path: Path, media_type: str, filename: str) -> FileResponse:
