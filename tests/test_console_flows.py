@@ -411,6 +411,16 @@ def test_error_pages_are_pages(browser: Any, flows: dict[str, Any]) -> None:
         _checked(page, name)
 
 
+def test_a_message_only_the_console_wrote_is_shown(browser: Any, flows: dict[str, Any]) -> None:
+    """The green and red banners say only what a write said: not words put in a link made elsewhere."""
+    page = _login(browser, flows, SECRETARY)
+    page.goto("/quarantine?done=Your+account+is+locked%3A+call+0800+000000&error=Session+ended&field=discard-1")
+    assert page.locator(".govuk-notification-banner, .govuk-error-summary").count() == 0
+    assert "0800" not in page.content() and not page.title().startswith("Error")
+    page.goto("/quarantine?said=forged.token.value")
+    assert page.locator(".govuk-notification-banner, .govuk-error-summary").count() == 0
+
+
 def test_the_quarantine_when_empty(browser: Any, flows: dict[str, Any]) -> None:
     page = _login(browser, flows, SECRETARY)
     for r in _api(page, "/api/quarantine"):

@@ -79,7 +79,7 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
 
     @app.exception_handler(routes.AlreadyDone)
     async def already_done(request: Request, exc: routes.AlreadyDone) -> Response:
-        return back(exc.to, done=exc.said)
+        return back(request, exc.to, done=exc.said)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

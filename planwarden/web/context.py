@@ -97,6 +97,9 @@ class Ctx:
             raise NotFound(f"no {what} {row_id}")
         return plan_key, self.write(plan_key or None)
 
+    def back(self, to: str, done: str = "", error: str = "", field: str = "") -> RedirectResponse:
+        return back(self.request, to, done, error, field)
+
     @property
     def actor(self) -> str:
         return f"{self.user.name} <{self.user.email}>"
@@ -140,20 +143,21 @@ WRITE = Depends(post_ctx)
 
 def page(c: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = c.request.app.state.templates
-    query = c.request.query_params
-    field = query.get("field", "")
+    said = c.request.app.state.cookies.heard(c.request.query_params.get("said"))
+    field = said.get("field", "")
     base = {"user": c.user, "csrf": c.session.get("csrf", ""), "plans": c.plans(),
-            "may_write": accounts.may_write(c.user), "done": query.get("done", ""),
-            "error": query.get("error", ""), "error_field": field if FIELD_ID.fullmatch(field) else "",
+            "may_write": accounts.may_write(c.user), "done": said.get("done", ""),
+            "error": said.get("error", ""), "error_field": field if FIELD_ID.fullmatch(field) else "",
             "path": c.request.url.path}
     return templates.TemplateResponse(c.request, name, {**base, **values}, status_code=status)
 
 
-def back(to: str, done: str = "", error: str = "", field: str = "") -> RedirectResponse:
+def back(request: Request, to: str, done: str = "", error: str = "", field: str = "") -> RedirectResponse:
     """After a write: back to a page, with what happened (or what went wrong, and the id of
-    the field it is about, for the GOV.UK error summary's link) to say."""
-    query = urlencode({k: v for k, v in (("done", done), ("error", console_text(error)),
-                                         ("field", field if error else "")) if v})
+    the field it is about, for the GOV.UK error summary's link) to say, signed (``said``)."""
+    message = {k: v for k, v in (("done", done), ("error", console_text(error)),
+                                 ("field", field if error else "")) if v}
+    query = urlencode({"said": request.app.state.cookies.say(message)}) if message else ""
     return RedirectResponse(to + ("?" + query if query else ""), status_code=303)
 
 

@@ -23,8 +23,7 @@ from planwarden.plan.queries import actions_json
 from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
 from planwarden.web import accounts, audit, manage, views
-from planwarden.web.context import (READ, WRITE, Ctx, Forbidden, NotFound, back, console_text, download, page,
-                                    user_by_email)
+from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, console_text, download, page, user_by_email
 from planwarden.web.login import login_error as _login_error
 from planwarden.web.login import set_cookie as _set_cookie
 from planwarden.web.security import COOKIE, csrf_ok, new_session
@@ -170,7 +169,7 @@ def _actions(app: FastAPI) -> None:
         except corrections.CorrectionError as exc:  # shown again with what was typed, not lost in a redirect
             return _action_view(c, plan_key, ref, status=400, error=console_text(str(exc)),
                                 error_field=_edit_field(str(exc)), kept={k: str(v) for k, v in c.form.items()})
-        return back(here, done=f"Changed: {', '.join(done['changed']) or 'nothing'}")
+        return c.back(here, done=f"Changed: {', '.join(done['changed']) or 'nothing'}")
 
     @app.post("/updates/{update_id}/withdraw")
     def withdraw(update_id: int, c: Ctx = WRITE) -> Response:
@@ -188,8 +187,8 @@ def _actions(app: FastAPI) -> None:
                 result = corrections.withdraw(s, update_id, str(c.form.get("reason") or ""), actor=actor)
                 audit.record(s, actor, "withdraw-update", plan_key=plan_key, target=ref, detail=result)
         except corrections.CorrectionError as exc:
-            return back(here, error=str(exc), field="" if c.form.get("reason") else f"reason-{update_id}")
-        return back(here, done=f"Update {update_id} withdrawn; the rating is now {result['rag'] or 'not rated'}")
+            return c.back(here, error=str(exc), field="" if c.form.get("reason") else f"reason-{update_id}")
+        return c.back(here, done=f"Update {update_id} withdrawn; the rating is now {result['rag'] or 'not rated'}")
 
     @app.get("/messages/{inbound_id}", response_class=HTMLResponse)
     def original(inbound_id: int, c: Ctx = READ) -> Response:
@@ -254,7 +253,7 @@ def _quarantine(app: FastAPI) -> None:
     def quarantine_page(c: Ctx = READ) -> Response:
         with c.db() as s:
             rows = [w.as_json() for w in _visible_waiting(c, s)]
-        return page(c, "quarantine.html", rows=rows, error=c.request.query_params.get("error", ""))
+        return page(c, "quarantine.html", rows=rows)
 
     @app.get("/api/quarantine")
     def quarantine_api(c: Ctx = READ) -> Response:
@@ -278,7 +277,7 @@ def _quarantine(app: FastAPI) -> None:
         refs = [r.strip() for r in (refs if isinstance(refs, list) else str(refs).replace(",", " ").split()) if r.strip()]
         rag = str(c.form.get("rag") or "") or None
         if not refs:
-            return back("/quarantine", error="Name at least one action to apply the reply to.",
+            return c.back("/quarantine", error="Name at least one action to apply the reply to.",
                         field=f"refs-{inbound_id}")
         try:
             with c.db() as s:
@@ -286,8 +285,8 @@ def _quarantine(app: FastAPI) -> None:
                                           actor=actor)
                 audit.record(s, actor, "quarantine-apply", plan_key=plan_key, target=str(inbound_id), detail=result)
         except quarantine.QuarantineError as exc:
-            return back("/quarantine", error=str(exc), field=f"refs-{inbound_id}")
-        return back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
+            return c.back("/quarantine", error=str(exc), field=f"refs-{inbound_id}")
+        return c.back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
 
     @app.post("/quarantine/{inbound_id}/discard")
     def discard(inbound_id: int, c: Ctx = WRITE) -> Response:
@@ -298,8 +297,8 @@ def _quarantine(app: FastAPI) -> None:
                 result = quarantine.discard(s, inbound_id, str(c.form.get("reason") or ""), actor=actor)
                 audit.record(s, actor, "quarantine-discard", plan_key=plan_key, target=str(inbound_id), detail=result)
         except quarantine.QuarantineError as exc:
-            return back("/quarantine", error=str(exc), field=f"discard-{inbound_id}")
-        return back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
+            return c.back("/quarantine", error=str(exc), field=f"discard-{inbound_id}")
+        return c.back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
 
 
 class AlreadyDone(Exception):
@@ -329,7 +328,7 @@ def _requests(app: FastAPI) -> None:
 
     @app.get("/requests", response_class=HTMLResponse)
     def requests_page(c: Ctx = READ) -> Response:
-        return page(c, "requests.html", rows=visible(c), error=c.request.query_params.get("error", ""))
+        return page(c, "requests.html", rows=visible(c))
 
     @app.get("/api/requests")
     def requests_api(c: Ctx = READ) -> Response:
@@ -345,7 +344,7 @@ def _requests(app: FastAPI) -> None:
         actor = c.write(found.plan)
         reason = str(c.form.get("reason") or "").strip()
         if decision == "reject" and not reason:
-            return back("/requests", error="Give the board's reason for rejecting it: it is shown in the next pack.",
+            return c.back("/requests", error="Give the board's reason for rejecting it: it is shown in the next pack.",
                         field=f"reject-{request_id}")
         try:
             with c.db() as s:
@@ -354,9 +353,9 @@ def _requests(app: FastAPI) -> None:
                 audit.record(s, actor, f"request-{decision}", plan_key=found.plan, target=found.ref,
                              detail={**result.as_json(), "reason": reason})
         except decisions.DecisionError as exc:
-            return back("/requests", error=str(exc))
+            return c.back("/requests", error=str(exc))
         verb = "approved" if decision == "approve" else "rejected"
-        return back("/requests", done=f"{found.plan} {found.ref}: new date {found.requested_due} {verb}")
+        return c.back("/requests", done=f"{found.plan} {found.ref}: new date {found.requested_due} {verb}")
 
 
 def _request_decided(c: Ctx, request_id: int) -> None:
@@ -392,7 +391,7 @@ def _packs(app: FastAPI) -> None:
 
     @app.get("/packs", response_class=HTMLResponse)
     def packs_page(c: Ctx = READ) -> Response:
-        return page(c, "packs.html", rows=visible(c), error=c.request.query_params.get("error", ""),
+        return page(c, "packs.html", rows=visible(c),
                     this_month=clock.today().strftime("%Y-%m"))
 
     @app.get("/api/packs")
@@ -428,7 +427,7 @@ def _packs(app: FastAPI) -> None:
                              target=built.snapshot.month, detail={"sha256": built.snapshot.sha256,
                                                                   "sent_to": list(sent.to) if sent else []})
         except PackError as exc:
-            return back("/packs", error=str(exc), field="pack-month" if "month" in str(exc) or "after today" in str(exc)
+            return c.back("/packs", error=str(exc), field="pack-month" if "month" in str(exc) or "after today" in str(exc)
                         else "")
         if sent is not None:
             from planwarden.mail.factory import deliver_queued
@@ -436,7 +435,7 @@ def _packs(app: FastAPI) -> None:
         said = f"Pack for {plan_key} as of {as_of.isoformat()} built" + (
             f" and sent to {', '.join(sent.to)}" if sent and sent.queued else
             " (already sent earlier)" if sent else "")
-        return back("/packs", done=said)
+        return c.back("/packs", done=said)
 
 
 # ---------------------------------------------------------------- people, outbox, runs, calendar, audit
@@ -499,7 +498,7 @@ def _outbox(app: FastAPI) -> None:
 
     @app.get("/outbox", response_class=HTMLResponse)
     def outbox_page(c: Ctx = READ) -> Response:
-        return page(c, "outbox.html", **data(c), error=c.request.query_params.get("error", ""))
+        return page(c, "outbox.html", **data(c))
 
     @app.get("/api/outbox")
     def outbox_api(c: Ctx = READ) -> Response:
@@ -515,8 +514,8 @@ def _outbox(app: FastAPI) -> None:
                 requeue(s, outbox_id)
                 audit.record(s, actor, "outbox-retry", plan_key=plan_key, target=str(outbox_id))
         except RequeueError as exc:
-            return back("/outbox", error=str(exc))
-        return back("/outbox", done=f"Message {outbox_id} will be tried again on the next delivery")
+            return c.back("/outbox", error=str(exc))
+        return c.back("/outbox", done=f"Message {outbox_id} will be tried again on the next delivery")
 
 
 def _calendar(app: FastAPI) -> None:
