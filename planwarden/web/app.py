@@ -69,7 +69,10 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
     async def need_login(request: Request, exc: NeedLogin) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "log in first"}, status_code=401)
-        return RedirectResponse("/login?" + urlencode({"next": _after_login(request)}), status_code=303)
+        to = "/login?" + urlencode({"next": _after_login(request)})
+        if request.headers.get("hx-request"):  # htmx would put the login page's nothing in the table
+            return Response(status_code=401, headers={"HX-Redirect": to})
+        return RedirectResponse(to, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
