@@ -18,7 +18,7 @@ from planwarden.plan.directory import Directory
 from planwarden.plan.owners import MappingError, map_owner_text
 from planwarden.pack.models import PackSnapshot
 from planwarden.web import accounts, audit
-from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, page
+from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, console_text, page
 from planwarden.web.models import User
 
 
@@ -103,6 +103,23 @@ def _send(app: FastAPI) -> None:
 
 # ---------------------------------------------------------------- users (admins)
 
+def _users_view(c: Ctx, status: int = 200, **extra: Any) -> Response:
+    """The users page; after a refused add, with the error and what was typed (``kept``)."""
+    with c.db() as s:
+        rows = [accounts.user_json(u) for u in s.scalars(select(User).order_by(User.email))]
+    return page(c, "users.html", status, rows=rows, roles=accounts.ROLES, all_plans=[p.key for p in c.config.plans],
+                **{"kept": {}, **extra})
+
+
+def _user_field(message: str) -> str:
+    """The add-a-user field a refused add is about (its id, for the error summary)."""
+    for words, field in (("password", "user-password"), ("role", "user-role"), ("email", "user-email"),
+                         ("already a user", "user-email")):
+        if words in message:
+            return field
+    return ""
+
+
 def _admin(c: Ctx) -> str:
     if c.user.role != "admin":
         raise Forbidden("only an admin can manage users")
@@ -113,9 +130,7 @@ def _users(app: FastAPI) -> None:
     @app.get("/users", response_class=HTMLResponse)
     def users_page(c: Ctx = READ) -> Response:
         _admin(c)
-        with c.db() as s:
-            rows = [accounts.user_json(u) for u in s.scalars(select(User).order_by(User.email))]
-        return page(c, "users.html", rows=rows, roles=accounts.ROLES, all_plans=[p.key for p in c.config.plans])
+        return _users_view(c)
 
     @app.get("/api/users")
     def users_api(c: Ctx = READ) -> Response:
@@ -138,8 +153,10 @@ def _users(app: FastAPI) -> None:
                                          plans)
                 audit.record(s, actor, "user-add", target=user.email,
                              detail={"role": user.role, "plans": plans})
-        except accounts.AccountError as exc:
-            return c.back("/users", error=str(exc))
+        except accounts.AccountError as exc:  # shown again with what was typed (not the password)
+            kept = {"email": str(c.form.get("email") or ""), "name": str(c.form.get("name") or ""),
+                    "role": str(c.form.get("role") or ""), "plans": plans}
+            return _users_view(c, 400, error=console_text(str(exc)), error_field=_user_field(str(exc)), kept=kept)
         return c.back("/users", done=f"{user.email} added as {user.role}")
 
     @app.post("/users/{user_id}/disable")
