@@ -201,6 +201,10 @@ def test_hostile_mail_in_the_quarantine_is_text_and_fits(browser: Any, flows: di
     assert "onerror=alert('body-img')" in main.inner_text()
     assert "זה טקסט מימין לשמאל" in main.inner_text() and LONG in main.inner_text()
     assert page.locator("main script, main img").count() == 0 and page.dialogs == []
+    # right-to-left words from mail are isolated: they cannot reorder the console's own sentence
+    assert page.locator("main bdi", has_text="مرحبا بالعالم").count() == 1
+    rtl = page.locator("pre.pw-original", has_text="שלום עולם")
+    assert rtl.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
     _checked(page, "quarantine")
     hostile = _hostile_id(page)
     page.goto(f"/messages/{hostile}")
