@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import pytest
 from sqlalchemy import select
@@ -374,6 +374,19 @@ def test_a_session_that_expired_logs_in_again_and_changes_nothing(browser: Any, 
     assert "rag%3Dred" in page.url and page.locator("h1").inner_text() == "Log in"
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example/", "/\t/evil.example/", "//evil.example/"])
+def test_login_never_sends_the_user_to_another_site(browser: Any, flows: dict[str, Any], target: str) -> None:
+    """A link to the console's login page with a crafted next= ends on the console (no open redirect)."""
+    page = browser.new_context(base_url=flows["url"]).new_page()
+    page.goto("/login?" + urlencode({"next": target}))
+    page.get_by_label("Email address").fill(SECRETARY)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    assert urlparse(page.url).netloc == urlparse(flows["url"]).netloc, page.url
+    page.context.close()
+
+
 def test_log_out_by_keyboard_and_the_back_button_shows_nothing(browser: Any, flows: dict[str, Any]) -> None:
     page = _login(browser, flows, SECRETARY)
     page.goto("/quarantine")
@@ -411,6 +424,12 @@ def test_a_member_gets_an_accessible_403(browser: Any, flows: dict[str, Any]) ->
     assert _api(page, "/api/quarantine") == held
     response = page.goto("/users")
     assert response is not None and response.status == 403
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Quarantine").click()  # moves on
+    page.wait_for_url(re.compile(r"/quarantine$"))
+    page.goto("/audit")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log out").click()  # or logs out, from the 403 page itself
+    assert page.request.get("/api/quarantine").status == 401
 
 
 def test_a_stale_or_missing_csrf_token_is_refused_clearly(browser: Any, flows: dict[str, Any]) -> None:

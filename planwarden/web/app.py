@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -25,7 +26,7 @@ from planwarden.core.config import Config
 from planwarden.core.db import session_factory
 from planwarden.plan.rag import STYLES, display
 from planwarden.web import routes
-from planwarden.web.context import Forbidden, FormExpired, NeedLogin, NotFound, back
+from planwarden.web.context import Forbidden, FormExpired, NeedLogin, NotFound, back, load_user
 from planwarden.web.sso import SsoSettings, from_env
 from planwarden.web.security import LoginLimiter, Sessions, secret_key, secure_headers
 
@@ -77,8 +78,8 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         if isinstance(exc, FormExpired):
-            return _problem(request, 403, "This form has expired", str(exc))
-        return _problem(request, 403, "You cannot do that", str(exc))
+            return await _problem(request, 403, "This form has expired", str(exc))
+        return await _problem(request, 403, "You cannot do that", str(exc))
 
     @app.exception_handler(routes.AlreadyDone)
     async def already_done(request: Request, exc: routes.AlreadyDone) -> Response:
@@ -90,21 +91,21 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
         if request.url.path.startswith("/api/"):
             return await http_exception_handler(request, exc)
         if exc.status_code == 405:
-            return _problem(request, 405, "Page not found", "This address is where a form sends its answer; "
+            return await _problem(request, 405, "Page not found", "This address is where a form sends its answer; "
                                                             "it is not a page to open.")
         if exc.status_code == 404:
-            return _problem(request, 404, "Page not found", "There is no page at this address.")
-        return _problem(request, exc.status_code, "Something went wrong", str(exc.detail))
+            return await _problem(request, 404, "Page not found", "There is no page at this address.")
+        return await _problem(request, exc.status_code, "Something went wrong", str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def bad_address(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith("/api/"):
             return await request_validation_exception_handler(request, exc)
-        return _problem(request, 404, "Page not found", "There is no page at this address.")
+        return await _problem(request, 404, "Page not found", "There is no page at this address.")
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
-        return _problem(request, 404, "Page not found", str(exc))
+        return await _problem(request, 404, "Page not found", str(exc))
 
     routes.register(app)
 
@@ -141,12 +142,24 @@ def _after_login(request: Request) -> str:
     return "/"
 
 
-def _problem(request: Request, status: int, title: str, detail: str) -> Response:
+async def _problem(request: Request, status: int, title: str, detail: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": detail}, status_code=status)
+    user, csrf = await run_in_threadpool(_who, request)
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail, "user": None,
-                                                                "csrf": ""}, status_code=status)
+    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail, "user": user,
+                                                                "csrf": csrf, "path": request.url.path},
+                                      status_code=status)
+
+
+def _who(request: Request) -> tuple[Any, str]:
+    """The logged-in user and their CSRF token, for the problem page's header and navigation
+    (a member refused a page can still move on or log out); (None, "") without a session."""
+    try:
+        user, data = load_user(request)
+    except NeedLogin:
+        return None, ""
+    return user, str(data.get("csrf") or "")
 
 
 def _long_date(value: Any) -> str:

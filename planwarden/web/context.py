@@ -105,7 +105,7 @@ class Ctx:
         return f"{self.user.name} <{self.user.email}>"
 
 
-def _load_user(request: Request) -> tuple[User, dict[str, Any]]:
+def load_user(request: Request) -> tuple[User, dict[str, Any]]:
     data = request.app.state.cookies.read(request.cookies.get(COOKIE))
     if not data.get("uid"):
         raise NeedLogin()
@@ -122,13 +122,13 @@ def _load_user(request: Request) -> tuple[User, dict[str, Any]]:
 
 def ctx(request: Request) -> Ctx:
     """A reading request: a logged-in user."""
-    user, data = _load_user(request)
+    user, data = load_user(request)
     return Ctx(request, user, data, request.app.state.sessions, request.app.state.config)
 
 
 async def post_ctx(request: Request) -> Ctx:
     """A writing request: a logged-in user and the form, whose CSRF token must match the session's."""
-    user, data = _load_user(request)
+    user, data = load_user(request)
     form = await request.form()
     values = {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k)) for k in form.keys()}
     if not csrf_ok(data, str(values.get("csrf_token") or request.headers.get("x-csrf-token") or "")):
