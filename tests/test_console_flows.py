@@ -11,6 +11,7 @@ checked with axe-core against WCAG 2.0-2.2 A/AA (all impacts, target size includ
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from typing import Any
@@ -19,8 +20,8 @@ from urllib.parse import urlencode, urlparse
 import pytest
 from sqlalchemy import select
 
-from test_console_browser import (ADMIN, CHROMIUM, MEMBER, PASSWORD, SECRETARY, _api, _done, _login, _reply, browser,
-                                  console)
+from test_console_browser import (ADMIN, CHROMIUM, MEMBER, PASSWORD, SECRETARY, _api, _done, _http, _login, _reply,
+                                  browser, console)
 
 __all__ = ["browser", "console"]  # the fixtures, imported for this module's own console
 
@@ -245,6 +246,44 @@ def test_apply_a_held_reply_with_a_rating_even_when_pressed_twice(browser: Any, 
                                                                    "rag": "red"})
     assert again.ok and "already" in again.text() and "Page not found" not in again.text()
     assert _api(page, "/api/plans/jtai/actions/1.1a/history") == after
+
+
+def test_two_presses_at_the_same_moment_do_one_thing_and_both_say_so(browser: Any, flows: dict[str, Any]) -> None:
+    """A double click without JavaScript: both requests arrive together; one discards, and
+    the other's page says it had been done (never "page not found", never a second discard)."""
+    import threading
+
+    import httpx
+
+    page = _login(browser, flows, SECRETARY)
+    page.goto("/quarantine")
+    held = next(r["id"] for r in _api(page, "/api/quarantine") if "Message 103" in r["text"])
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    answers: list[httpx.Response] = []
+    start = threading.Barrier(2)
+
+    def press() -> None:
+        with httpx.Client(base_url=flows["url"], cookies=cookies) as client:
+            start.wait()
+            answers.append(client.post(f"/quarantine/{held}/discard",
+                                       data={"csrf_token": token, "reason": "Pressed twice"}))
+
+    threads = [threading.Thread(target=press) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [a.status_code for a in answers] == [303, 303]
+    for answer in answers:
+        page.goto(answer.headers["location"])
+        said = page.locator("main").inner_text()
+        assert "Page not found" not in said and re.search(r"discarded|already (been dealt with|decided)", said), said
+    assert all(r["id"] != held for r in _api(page, "/api/quarantine"))
+    with contextlib.closing(_http(flows, ADMIN)) as admin:
+        discards = [e for e in admin.get("/api/audit").json()
+                    if e["action"] == "quarantine-discard" and e["target"] == str(held)]
+    assert len(discards) == 1, discards
 
 
 def test_discard_needs_a_reason_then_keeps_the_original(browser: Any, flows: dict[str, Any]) -> None:

@@ -278,7 +278,7 @@ def _quarantine(app: FastAPI) -> None:
         rag = str(c.form.get("rag") or "") or None
         if not refs:
             return c.back("/quarantine", error="Name at least one action to apply the reply to.",
-                        field=f"refs-{inbound_id}")
+                          field=f"refs-{inbound_id}")
         try:
             with c.db() as s:
                 result = quarantine.apply(s, c.config, inbound_id, refs, rag=rag, plan_key=plan_key or None,
@@ -345,7 +345,7 @@ def _requests(app: FastAPI) -> None:
         reason = str(c.form.get("reason") or "").strip()
         if decision == "reject" and not reason:
             return c.back("/requests", error="Give the board's reason for rejecting it: it is shown in the next pack.",
-                        field=f"reject-{request_id}")
+                          field=f"reject-{request_id}")
         try:
             with c.db() as s:
                 result = (decisions.approve(s, request_id, by=actor) if decision == "approve"
@@ -427,8 +427,8 @@ def _packs(app: FastAPI) -> None:
                              target=built.snapshot.month, detail={"sha256": built.snapshot.sha256,
                                                                   "sent_to": list(sent.to) if sent else []})
         except PackError as exc:
-            return c.back("/packs", error=str(exc), field="pack-month" if "month" in str(exc) or "after today" in str(exc)
-                        else "")
+            month = "month" in str(exc) or "after today" in str(exc)
+            return c.back("/packs", error=str(exc), field="pack-month" if month else "")
         if sent is not None:
             from planwarden.mail.factory import deliver_queued
             deliver_queued(c.config)
