@@ -11,6 +11,7 @@ checked with axe-core against WCAG 2.0-2.2 A/AA (all impacts, target size includ
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import re
 import time
@@ -227,6 +228,26 @@ def test_find_an_action_by_keyboard_and_read_its_history(browser: Any, flows: di
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(re.escape(f"/actions/{flows['ref']}")))
     assert "The training is late." in page.locator("#timeline").inner_text()
+
+
+def test_filtering_the_plan_announces_the_count(browser: Any, flows: dict[str, Any]) -> None:
+    """htmx replaces the table: the count is said by the page's lasting live region, and the back
+    button returns to the filter before."""
+    page = _login(browser, flows, SECRETARY)
+    page.goto("/plans/jtai")
+    status = page.locator("#rows-status")
+    status.evaluate("e => e.dataset.first = 'yes'")  # the same live region must say the new count
+    counts = collections.Counter(a["rag"] for a in _api(page, "/api/plans/jtai/actions"))
+    for rag in ("amber", "green"):
+        with page.expect_response(re.compile(f"rag={rag}")):
+            page.get_by_label("Rating").select_option(rag)
+        page.wait_for_function("n => document.getElementById('rows-status').textContent.includes(' of ' + n + ' ')",
+                               arg=counts[rag])
+    assert status.get_attribute("role") == "status" and status.get_attribute("data-first") == "yes"
+    page.go_back()
+    page.wait_for_function("n => document.querySelectorAll('#rows tbody tr').length === n", arg=counts["amber"])
+    assert "rag=amber" in page.url and page.locator("h1").count() == 1
+    _checked(page, "plan-filtered")
 
 
 def test_apply_a_held_reply_with_a_rating_even_when_pressed_twice(browser: Any, flows: dict[str, Any]) -> None:

@@ -126,11 +126,12 @@ def _plans(app: FastAPI) -> None:
         shown = kept[(page_no - 1) * views.PAGE_SIZE: page_no * views.PAGE_SIZE]
         query = {"section": f.section, "owner": f.owner, "rag": f.rag, "overdue": "1" if f.overdue else "",
                  "sort": f.sort, "desc": "1" if f.desc else ""}
-        template = "plan_rows.html" if c.request.headers.get("hx-request") else "plan.html"
+        partial = bool(c.request.headers.get("hx-request"))  # htmx: the rows, and the count for the live region
+        template = "plan_rows.html" if partial else "plan.html"
         return page(c, template, plan=plan_key, title=title, rows=shown, matched=len(kept), total=len(rows), f=f,
                     sections=sections, sorts=views.SORTS, page_no=page_no, pages=pages, query=query,
                     scale=rows[0].scale if rows else "rag",
-                    first=(page_no - 1) * views.PAGE_SIZE + 1)
+                    first=(page_no - 1) * views.PAGE_SIZE + 1, partial=partial)
 
     @app.get("/api/plans/{plan_key}/actions")
     def actions_api(plan_key: str, c: Ctx = READ) -> Response:
