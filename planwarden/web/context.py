@@ -97,8 +97,9 @@ class Ctx:
             raise NotFound(f"no {what} {row_id}")
         return plan_key, self.write(plan_key or None)
 
-    def back(self, to: str, done: str = "", error: str = "", field: str = "") -> RedirectResponse:
-        return back(self.request, to, done, error, field)
+    def back(self, to: str, done: str = "", error: str = "", field: str = "",
+             kept: dict[str, str] | None = None) -> RedirectResponse:
+        return back(self.request, to, done, error, field, kept)
 
     @property
     def actor(self) -> str:
@@ -148,15 +149,20 @@ def page(c: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     base = {"user": c.user, "csrf": c.session.get("csrf", ""), "plans": c.plans(),
             "may_write": accounts.may_write(c.user), "done": said.get("done", ""),
             "error": said.get("error", ""), "error_field": field if FIELD_ID.fullmatch(field) else "",
+            "kept": said.get("kept") or {},
             "path": c.request.url.path}
     return templates.TemplateResponse(c.request, name, {**base, **values}, status_code=status)
 
 
-def back(request: Request, to: str, done: str = "", error: str = "", field: str = "") -> RedirectResponse:
-    """After a write: back to a page, with what happened (or what went wrong, and the id of
-    the field it is about, for the GOV.UK error summary's link) to say, signed (``said``)."""
-    message = {k: v for k, v in (("done", done), ("error", console_text(error)),
-                                 ("field", field if error else "")) if v}
+def back(request: Request, to: str, done: str = "", error: str = "", field: str = "",
+         kept: dict[str, str] | None = None) -> RedirectResponse:
+    """After a write: back to a page, with what happened (or what went wrong, the id of the
+    field it is about, for the GOV.UK error summary's link, and what was typed, ``kept``)
+    to say, signed (``said``)."""
+    message: dict[str, Any] = {k: v for k, v in (("done", done), ("error", console_text(error)),
+                                                 ("field", field if error else "")) if v}
+    if error and kept:
+        message["kept"] = kept
     query = urlencode({"said": request.app.state.cookies.say(message)}) if message else ""
     return RedirectResponse(to + ("?" + query if query else ""), status_code=303)
 

@@ -275,18 +275,19 @@ def _quarantine(app: FastAPI) -> None:
         plan_key = _held(c, inbound_id) or str(c.form.get("plan") or "")
         actor = c.write(plan_key or None)
         refs = c.form.get("refs") or ""
+        kept = {"refs": " ".join(refs) if isinstance(refs, list) else str(refs), "rag": str(c.form.get("rag") or "")}
         refs = [r.strip() for r in (refs if isinstance(refs, list) else str(refs).replace(",", " ").split()) if r.strip()]
         rag = str(c.form.get("rag") or "") or None
         if not refs:
             return c.back("/quarantine", error="Name at least one action to apply the reply to.",
-                          field=f"refs-{inbound_id}")
+                          field=f"refs-{inbound_id}", kept=kept)
         try:
             with c.db() as s:
                 result = quarantine.apply(s, c.config, inbound_id, refs, rag=rag, plan_key=plan_key or None,
                                           actor=actor)
                 audit.record(s, actor, "quarantine-apply", plan_key=plan_key, target=str(inbound_id), detail=result)
         except quarantine.QuarantineError as exc:
-            return c.back("/quarantine", error=str(exc), field=f"refs-{inbound_id}")
+            return c.back("/quarantine", error=str(exc), field=f"refs-{inbound_id}", kept=kept)
         return c.back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
 
     @app.post("/quarantine/{inbound_id}/discard")
@@ -429,7 +430,8 @@ def _packs(app: FastAPI) -> None:
                                                                   "sent_to": list(sent.to) if sent else []})
         except PackError as exc:
             month = "month" in str(exc) or "after today" in str(exc)
-            return c.back("/packs", error=str(exc), field="pack-month" if month else "")
+            return c.back("/packs", error=str(exc), field="pack-month" if month else "",
+                          kept={"plan": plan_key, "month": str(c.form.get("month") or "")})
         if sent is not None:
             from planwarden.mail.factory import deliver_queued
             deliver_queued(c.config)

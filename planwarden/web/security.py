@@ -59,19 +59,21 @@ class Sessions:
     def write(self, data: dict[str, Any]) -> str:
         return self._s.dumps(data)
 
-    def say(self, message: dict[str, str]) -> str:
+    def say(self, message: dict[str, Any]) -> str:
         """What a write's answer page says (done, error, field), signed: a link made
         elsewhere cannot put its own words in the console's green or red banner."""
         return self._said.dumps(message)
 
-    def heard(self, token: str | None) -> dict[str, str]:
+    def heard(self, token: str | None) -> dict[str, Any]:
         if not token:
             return {}
         try:
             data = self._said.loads(token, max_age=SAID_MAX_AGE_S)
         except BadSignature:
             return {}
-        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: ({str(a): str(b) for a, b in v.items()} if isinstance(v, dict) else str(v)) for k, v in data.items()}
 
 
 def new_session(user_id: int | None) -> dict[str, Any]:
