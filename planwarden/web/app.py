@@ -11,18 +11,22 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planwarden.core.config import Config
 from planwarden.core.db import session_factory
 from planwarden.plan.rag import STYLES, display
 from planwarden.web import routes
-from planwarden.web.context import Forbidden, NeedLogin, NotFound
+from planwarden.web.context import Forbidden, FormExpired, NeedLogin, NotFound, back, load_user
 from planwarden.web.sso import SsoSettings, from_env
 from planwarden.web.security import LoginLimiter, Sessions, secret_key, secure_headers
 
@@ -66,15 +70,42 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
     async def need_login(request: Request, exc: NeedLogin) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "log in first"}, status_code=401)
-        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
+        to = "/login?" + urlencode({"next": _after_login(request)})
+        if request.headers.get("hx-request"):  # htmx would put the login page's nothing in the table
+            return Response(status_code=401, headers={"HX-Redirect": to})
+        return RedirectResponse(to, status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return _problem(request, 403, "You cannot do that", str(exc))
+        if isinstance(exc, FormExpired):
+            return await _problem(request, 403, "This form has expired", str(exc))
+        return await _problem(request, 403, "You cannot do that", str(exc))
+
+    @app.exception_handler(routes.AlreadyDone)
+    async def already_done(request: Request, exc: routes.AlreadyDone) -> Response:
+        return back(request, exc.to, done=exc.said)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """An address with no page (404), or a form's address opened as a page (405): a page, not JSON."""
+        if request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 405:
+            return await _problem(request, 405, "Page not found", "This address is where a form sends its answer; "
+                                                            "it is not a page to open.")
+        if exc.status_code == 404:
+            return await _problem(request, 404, "Page not found", "There is no page at this address.")
+        return await _problem(request, exc.status_code, "Something went wrong", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_address(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return await _problem(request, 404, "Page not found", "There is no page at this address.")
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
-        return _problem(request, 404, "Page not found", str(exc))
+        return await _problem(request, 404, "Page not found", str(exc))
 
     routes.register(app)
 
@@ -98,12 +129,37 @@ def create_app(config: Config, *, secret: str | None = None, https: bool = False
     return app
 
 
-def _problem(request: Request, status: int, title: str, detail: str) -> Response:
+def _after_login(request: Request) -> str:
+    """Where to go once logged in again: the page asked for (its filters too); for a form
+    sent after the session ended, the page the form was on (the form's own address only
+    takes a POST), as the Referer names it when it is this console's."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path.startswith("/") and referer.path != "/login":
+        query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k not in ("done", "error", "field")])
+        return referer.path + (f"?{query}" if query else "")
+    return "/"
+
+
+async def _problem(request: Request, status: int, title: str, detail: str) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": detail}, status_code=status)
+    user, csrf = await run_in_threadpool(_who, request)
     templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail, "user": None,
-                                                                "csrf": ""}, status_code=status)
+    return templates.TemplateResponse(request, "problem.html", {"title": title, "detail": detail, "user": user,
+                                                                "csrf": csrf, "path": request.url.path},
+                                      status_code=status)
+
+
+def _who(request: Request) -> tuple[Any, str]:
+    """The logged-in user and their CSRF token, for the problem page's header and navigation
+    (a member refused a page can still move on or log out); (None, "") without a session."""
+    try:
+        user, data = load_user(request)
+    except NeedLogin:
+        return None, ""
+    return user, str(data.get("csrf") or "")
 
 
 def _long_date(value: Any) -> str:

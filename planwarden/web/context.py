@@ -5,6 +5,7 @@ routes in) so that the routes import it without an import cycle."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,17 @@ class Forbidden(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class FormExpired(Forbidden):
+    """A write whose CSRF token is missing or not this session's: a tab opened before the
+    user logged in again, or a forged form. Its own page says what to do."""
+
+
+#: the id of the field a failed write names (``back(field=...)``): the error summary links to it
+FIELD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
+#: the command line's hints in the domain's messages ("(--reason)", "(planwarden requests lists them)")
+CLI_HINT = re.compile(r"\s*\((?:--[a-z-]+|planwarden [^)]*|see: planwarden [^)]*)\)")
 
 
 @dataclass
@@ -85,12 +97,16 @@ class Ctx:
             raise NotFound(f"no {what} {row_id}")
         return plan_key, self.write(plan_key or None)
 
+    def back(self, to: str, done: str = "", error: str = "", field: str = "",
+             kept: dict[str, str] | None = None) -> RedirectResponse:
+        return back(self.request, to, done, error, field, kept)
+
     @property
     def actor(self) -> str:
         return f"{self.user.name} <{self.user.email}>"
 
 
-def _load_user(request: Request) -> tuple[User, dict[str, Any]]:
+def load_user(request: Request) -> tuple[User, dict[str, Any]]:
     data = request.app.state.cookies.read(request.cookies.get(COOKIE))
     if not data.get("uid"):
         raise NeedLogin()
@@ -107,17 +123,18 @@ def _load_user(request: Request) -> tuple[User, dict[str, Any]]:
 
 def ctx(request: Request) -> Ctx:
     """A reading request: a logged-in user."""
-    user, data = _load_user(request)
+    user, data = load_user(request)
     return Ctx(request, user, data, request.app.state.sessions, request.app.state.config)
 
 
 async def post_ctx(request: Request) -> Ctx:
     """A writing request: a logged-in user and the form, whose CSRF token must match the session's."""
-    user, data = _load_user(request)
+    user, data = load_user(request)
     form = await request.form()
     values = {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form.get(k)) for k in form.keys()}
     if not csrf_ok(data, str(values.get("csrf_token") or request.headers.get("x-csrf-token") or "")):
-        raise Forbidden("the form had no valid security token: reload the page and try again")
+        raise FormExpired("The form was from an earlier session, or had no security token, so nothing was "
+                          "changed. Go back, reload the page and try again.")
     return Ctx(request, user, data, request.app.state.sessions, request.app.state.config, values)
 
 
@@ -127,16 +144,34 @@ WRITE = Depends(post_ctx)
 
 def page(c: Ctx, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = c.request.app.state.templates
+    said = c.request.app.state.cookies.heard(c.request.query_params.get("said"))
+    field = said.get("field", "")
     base = {"user": c.user, "csrf": c.session.get("csrf", ""), "plans": c.plans(),
-            "may_write": accounts.may_write(c.user), "done": c.request.query_params.get("done", ""),
+            "may_write": accounts.may_write(c.user), "done": said.get("done", ""),
+            "error": said.get("error", ""), "error_field": field if FIELD_ID.fullmatch(field) else "",
+            "kept": said.get("kept") or {},
             "path": c.request.url.path}
     return templates.TemplateResponse(c.request, name, {**base, **values}, status_code=status)
 
 
-def back(to: str, done: str = "", error: str = "") -> RedirectResponse:
-    """After a write: back to a page, with what happened (or what went wrong) to say."""
-    query = urlencode({k: v for k, v in (("done", done), ("error", error)) if v})
+def back(request: Request, to: str, done: str = "", error: str = "", field: str = "",
+         kept: dict[str, str] | None = None) -> RedirectResponse:
+    """After a write: back to a page, with what happened (or what went wrong, the id of the
+    field it is about, for the GOV.UK error summary's link, and what was typed, ``kept``)
+    to say, signed (``said``)."""
+    message: dict[str, Any] = {k: v for k, v in (("done", done), ("error", console_text(error)),
+                                                 ("field", field if error else "")) if v}
+    if error and kept:
+        message["kept"] = kept
+    query = urlencode({"said": request.app.state.cookies.say(message)}) if message else ""
     return RedirectResponse(to + ("?" + query if query else ""), status_code=303)
+
+
+def console_text(message: str) -> str:
+    """A domain error as the console says it: without the command line's flags and hints,
+    starting with a capital ("--month must look like" -> "The month must look like")."""
+    text = re.sub(r"--([a-z]+)", r"the \1", CLI_HINT.sub("", message)).strip()
+    return text[:1].upper() + text[1:]
 
 
 def download(path: Path, media_type: str, filename: str) -> FileResponse:

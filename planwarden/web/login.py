@@ -15,10 +15,14 @@ def set_cookie(request: Request, response: Response, data: dict[str, Any]) -> No
                         httponly=True, samesite="lax", secure=request.app.state.https, path="/")
 
 
-def login_error(request: Request, data: dict[str, Any], nxt: str, message: str, status: int) -> Response:
+def login_error(request: Request, data: dict[str, Any], nxt: str, message: str, status: int, *,
+                email: str = "", field: str = "") -> Response:
+    """The login page again with the problem; the email typed is kept (only the password is
+    typed again), and ``field`` is the input the error summary links to."""
     data = data if data.get("csrf") else new_session(None)
     response = request.app.state.templates.TemplateResponse(
         request, "login.html", {"user": None, "csrf": data["csrf"], "next": nxt, "error": message,
-                                "sso": request.app.state.sso}, status_code=status)
+                                "error_field": field, "email": email, "sso": request.app.state.sso},
+        status_code=status)
     set_cookie(request, response, data)
     return response

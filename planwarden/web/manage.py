@@ -18,7 +18,7 @@ from planwarden.plan.directory import Directory
 from planwarden.plan.owners import MappingError, map_owner_text
 from planwarden.pack.models import PackSnapshot
 from planwarden.web import accounts, audit
-from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, back, page
+from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, console_text, page
 from planwarden.web.models import User
 
 
@@ -42,9 +42,9 @@ def _mapping(app: FastAPI) -> None:
                                         people, actor=actor)
                 audit.record(s, actor, "map-owner", plan_key=plan_key, target=result["owner_text"], detail=result)
         except MappingError as exc:
-            return back("/people", error=str(exc))
+            return c.back("/people", error=str(exc))
         refs = ", ".join(result["actions"]) or "no action changed"
-        return back("/people", done=f"{result['owner_text']!r} now means {', '.join(result['people'])} ({refs})")
+        return c.back("/people", done=f"{result['owner_text']!r} now means {', '.join(result['people'])} ({refs})")
 
 
 # ---------------------------------------------------------------- sending a stored pack
@@ -86,22 +86,39 @@ def _send(app: FastAPI) -> None:
             with c.db() as s:
                 snapshot = s.get(PackSnapshot, pack_id, with_for_update=True)
                 if snapshot.files.get("edition") == "public":
-                    return back("/packs", error="This is the public edition: send the board's own pack.")
+                    return c.back("/packs", error="This is the public edition: send the board's own pack.")
                 built, occurrence = stored_pack(s, c.config, snapshot)
                 sent = deliver.send(s, c.config, built, occurrence)
                 audit.record(s, actor, "pack-send", plan_key=plan_key, target=str(pack_id),
                              detail={"sha256": snapshot.sha256, "to": list(sent.to), "queued": sent.queued})
         except PackError as exc:
-            return back("/packs", error=str(exc))
+            return c.back("/packs", error=str(exc))
         if not sent.queued:
-            return back("/packs", done=f"Pack {pack_id} had already been sent: nothing sent again")
+            return c.back("/packs", done=f"Pack {pack_id} had already been sent: nothing sent again")
         from planwarden.mail.factory import deliver_queued
 
         deliver_queued(c.config)
-        return back("/packs", done=f"Pack {pack_id} sent to {', '.join(sent.to)}")
+        return c.back("/packs", done=f"Pack {pack_id} sent to {', '.join(sent.to)}")
 
 
 # ---------------------------------------------------------------- users (admins)
+
+def _users_view(c: Ctx, status: int = 200, **extra: Any) -> Response:
+    """The users page; after a refused add, with the error and what was typed (``kept``)."""
+    with c.db() as s:
+        rows = [accounts.user_json(u) for u in s.scalars(select(User).order_by(User.email))]
+    return page(c, "users.html", status, rows=rows, roles=accounts.ROLES, all_plans=[p.key for p in c.config.plans],
+                **{"kept": {}, **extra})
+
+
+def _user_field(message: str) -> str:
+    """The add-a-user field a refused add is about (its id, for the error summary)."""
+    for words, field in (("password", "user-password"), ("role", "user-role"), ("email", "user-email"),
+                         ("already a user", "user-email")):
+        if words in message:
+            return field
+    return ""
+
 
 def _admin(c: Ctx) -> str:
     if c.user.role != "admin":
@@ -113,10 +130,7 @@ def _users(app: FastAPI) -> None:
     @app.get("/users", response_class=HTMLResponse)
     def users_page(c: Ctx = READ) -> Response:
         _admin(c)
-        with c.db() as s:
-            rows = [accounts.user_json(u) for u in s.scalars(select(User).order_by(User.email))]
-        return page(c, "users.html", rows=rows, roles=accounts.ROLES, all_plans=[p.key for p in c.config.plans],
-                    error=c.request.query_params.get("error", ""))
+        return _users_view(c)
 
     @app.get("/api/users")
     def users_api(c: Ctx = READ) -> Response:
@@ -131,7 +145,7 @@ def _users(app: FastAPI) -> None:
         plans = [str(p) for p in (plans if isinstance(plans, list) else [plans])]
         unknown = sorted(set(plans) - {p.key for p in c.config.plans})
         if unknown:
-            return back("/users", error=f"no plan {', '.join(unknown)}")
+            return c.back("/users", error=f"no plan {', '.join(unknown)}")
         try:
             with c.db() as s:
                 user = accounts.add_user(s, str(c.form.get("email") or ""), str(c.form.get("name") or ""),
@@ -139,15 +153,17 @@ def _users(app: FastAPI) -> None:
                                          plans)
                 audit.record(s, actor, "user-add", target=user.email,
                              detail={"role": user.role, "plans": plans})
-        except accounts.AccountError as exc:
-            return back("/users", error=str(exc))
-        return back("/users", done=f"{user.email} added as {user.role}")
+        except accounts.AccountError as exc:  # shown again with what was typed (not the password)
+            kept = {"email": str(c.form.get("email") or ""), "name": str(c.form.get("name") or ""),
+                    "role": str(c.form.get("role") or ""), "plans": plans}
+            return _users_view(c, 400, error=console_text(str(exc)), error_field=_user_field(str(exc)), kept=kept)
+        return c.back("/users", done=f"{user.email} added as {user.role}")
 
     @app.post("/users/{user_id}/disable")
     def disable(user_id: int, c: Ctx = WRITE) -> Response:
         actor = _admin(c)
         if user_id == c.user.id:
-            return back("/users", error="You cannot disable your own account.")
+            return c.back("/users", error="You cannot disable your own account.")
         with c.db() as s:
             user = s.get(User, user_id, with_for_update=True)
             if user is None:
@@ -156,4 +172,4 @@ def _users(app: FastAPI) -> None:
                 user.disabled_at = clock.now()
                 audit.record(s, actor, "user-disable", target=user.email)
             email = user.email
-        return back("/users", done=f"{email} can no longer log in")
+        return c.back("/users", done=f"{email} can no longer log in")

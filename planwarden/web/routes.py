@@ -23,8 +23,7 @@ from planwarden.plan.queries import actions_json
 from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
 from planwarden.web import accounts, audit, manage, views
-from planwarden.web.context import (READ, WRITE, Ctx, Forbidden, NotFound, back, download, page,
-                                    user_by_email)
+from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, console_text, download, page, user_by_email
 from planwarden.web.login import login_error as _login_error
 from planwarden.web.login import set_cookie as _set_cookie
 from planwarden.web.security import COOKIE, csrf_ok, new_session
@@ -65,11 +64,13 @@ def _auth(app: FastAPI) -> None:
         limiter, keys = request.app.state.limiter, (f"ip:{request.client.host if request.client else '-'}",
                                                     f"email:{email}")
         if limiter.blocked(*keys):
-            return _login_error(request, data, nxt, "Too many failed attempts: wait five minutes and try again.", 429)
+            return _login_error(request, data, nxt, "Too many failed attempts: wait five minutes and try again.", 429,
+                                email=email)
         user = await run_in_threadpool(_authenticate, request, email, password)  # argon2 takes a while
         if user is None:
             limiter.failed(*keys)
-            return _login_error(request, data, nxt, "The email address or the password is not right.", 401)
+            return _login_error(request, data, nxt, "The email address or the password is not right.", 401,
+                                email=email, field="password")
         limiter.succeeded(*keys)
         response = RedirectResponse(nxt, status_code=303)
         _set_cookie(request, response, new_session(user.id))  # a fresh session: no fixation
@@ -125,11 +126,12 @@ def _plans(app: FastAPI) -> None:
         shown = kept[(page_no - 1) * views.PAGE_SIZE: page_no * views.PAGE_SIZE]
         query = {"section": f.section, "owner": f.owner, "rag": f.rag, "overdue": "1" if f.overdue else "",
                  "sort": f.sort, "desc": "1" if f.desc else ""}
-        template = "plan_rows.html" if c.request.headers.get("hx-request") else "plan.html"
+        partial = bool(c.request.headers.get("hx-request"))  # htmx: the rows, and the count for the live region
+        template = "plan_rows.html" if partial else "plan.html"
         return page(c, template, plan=plan_key, title=title, rows=shown, matched=len(kept), total=len(rows), f=f,
                     sections=sections, sorts=views.SORTS, page_no=page_no, pages=pages, query=query,
                     scale=rows[0].scale if rows else "rag",
-                    first=(page_no - 1) * views.PAGE_SIZE + 1)
+                    first=(page_no - 1) * views.PAGE_SIZE + 1, partial=partial)
 
     @app.get("/api/plans/{plan_key}/actions")
     def actions_api(plan_key: str, c: Ctx = READ) -> Response:
@@ -144,15 +146,7 @@ def _actions(app: FastAPI) -> None:
     @app.get("/plans/{plan_key}/actions/{ref}", response_class=HTMLResponse)
     def action_page(plan_key: str, ref: str, c: Ctx = READ) -> Response:
         c.see(plan_key)
-        with c.db() as s:
-            try:
-                h = corrections.history(s, plan_key, ref)
-            except corrections.CorrectionError as exc:
-                raise NotFound(str(exc)) from None
-            originals = dict(s.execute(select(InboundMessage.message_id, InboundMessage.id).where(
-                InboundMessage.message_id.in_([u["message_id"] for u in h["updates"] if u["message_id"]]))).all())
-        return page(c, "action.html", plan=plan_key, a=h, timeline=_timeline(h, originals),
-                    may_edit=accounts.may_write(c.user, plan_key), error=c.request.query_params.get("error", ""))
+        return _action_view(c, plan_key, ref)
 
     @app.get("/api/plans/{plan_key}/actions/{ref}/history")
     def history_api(plan_key: str, ref: str, c: Ctx = READ) -> Response:
@@ -173,9 +167,10 @@ def _actions(app: FastAPI) -> None:
                 done = corrections.edit(s, Directory(c.config.directory), plan_key, ref, changes, actor=actor,
                                         reason=str(c.form.get("reason") or ""))
                 audit.record(s, actor, "edit-action", plan_key=plan_key, target=ref, detail=done)
-        except corrections.CorrectionError as exc:
-            return back(here, error=str(exc))
-        return back(here, done=f"Changed: {', '.join(done['changed']) or 'nothing'}")
+        except corrections.CorrectionError as exc:  # shown again with what was typed, not lost in a redirect
+            return _action_view(c, plan_key, ref, status=400, error=console_text(str(exc)),
+                                error_field=_edit_field(str(exc)), kept={k: str(v) for k, v in c.form.items()})
+        return c.back(here, done=f"Changed: {', '.join(done['changed']) or 'nothing'}")
 
     @app.post("/updates/{update_id}/withdraw")
     def withdraw(update_id: int, c: Ctx = WRITE) -> Response:
@@ -193,8 +188,8 @@ def _actions(app: FastAPI) -> None:
                 result = corrections.withdraw(s, update_id, str(c.form.get("reason") or ""), actor=actor)
                 audit.record(s, actor, "withdraw-update", plan_key=plan_key, target=ref, detail=result)
         except corrections.CorrectionError as exc:
-            return back(here, error=str(exc))
-        return back(here, done=f"Update {update_id} withdrawn; the rating is now {result['rag'] or 'not rated'}")
+            return c.back(here, error=str(exc), field="" if c.form.get("reason") else f"reason-{update_id}")
+        return c.back(here, done=f"Update {update_id} withdrawn; the rating is now {result['rag'] or 'not rated'}")
 
     @app.get("/messages/{inbound_id}", response_class=HTMLResponse)
     def original(inbound_id: int, c: Ctx = READ) -> Response:
@@ -210,6 +205,28 @@ def _actions(app: FastAPI) -> None:
             meta = {"id": row.id, "sender": row.sender, "subject": row.subject, "received_at": row.received_at,
                     "reason": row.reason, "outcome": row.outcome, "resolution": row.resolution}
         return page(c, "message.html", m=meta, raw=raw)
+
+
+def _action_view(c: Ctx, plan_key: str, ref: str, status: int = 200, **extra: Any) -> Response:
+    """The action page; after a refused correction, with the error and the values typed (``kept``)."""
+    with c.db() as s:
+        try:
+            h = corrections.history(s, plan_key, ref)
+        except corrections.CorrectionError as exc:
+            raise NotFound(console_text(str(exc))) from None
+        originals = dict(s.execute(select(InboundMessage.message_id, InboundMessage.id).where(
+            InboundMessage.message_id.in_([u["message_id"] for u in h["updates"] if u["message_id"]]))).all())
+    return page(c, "action.html", status, plan=plan_key, a=h, timeline=_timeline(h, originals),
+                may_edit=accounts.may_write(c.user, plan_key), **{"kept": {}, **extra})
+
+
+def _edit_field(message: str) -> str:
+    """The correction form's field a refused correction is about (its id, for the error summary)."""
+    for words, field in (("reason", "edit-reason"), ("due date", "due"), ("rating", "edit-rag"), ("Blue", "edit-rag"),
+                         ("text", "text")):
+        if words in message:
+            return field
+    return ""
 
 
 def _timeline(h: dict[str, Any], originals: dict[str, int]) -> list[dict[str, Any]]:
@@ -237,7 +254,7 @@ def _quarantine(app: FastAPI) -> None:
     def quarantine_page(c: Ctx = READ) -> Response:
         with c.db() as s:
             rows = [w.as_json() for w in _visible_waiting(c, s)]
-        return page(c, "quarantine.html", rows=rows, error=c.request.query_params.get("error", ""))
+        return page(c, "quarantine.html", rows=rows)
 
     @app.get("/api/quarantine")
     def quarantine_api(c: Ctx = READ) -> Response:
@@ -247,6 +264,8 @@ def _quarantine(app: FastAPI) -> None:
     def _held(c: Ctx, inbound_id: int) -> str:
         with c.db() as s:
             w = next((w for w in _visible_waiting(c, s) if w.row.id == inbound_id), None)
+            if w is None:
+                _already_decided(c, s.get(InboundMessage, inbound_id))
         if w is None:
             raise NotFound(f"no quarantined reply {inbound_id} waiting for you")
         return w.row.plan_key or ""
@@ -256,18 +275,20 @@ def _quarantine(app: FastAPI) -> None:
         plan_key = _held(c, inbound_id) or str(c.form.get("plan") or "")
         actor = c.write(plan_key or None)
         refs = c.form.get("refs") or ""
+        kept = {"refs": " ".join(refs) if isinstance(refs, list) else str(refs), "rag": str(c.form.get("rag") or "")}
         refs = [r.strip() for r in (refs if isinstance(refs, list) else str(refs).replace(",", " ").split()) if r.strip()]
         rag = str(c.form.get("rag") or "") or None
         if not refs:
-            return back("/quarantine", error="Name at least one action to apply the reply to.")
+            return c.back("/quarantine", error="Name at least one action to apply the reply to.",
+                          field=f"refs-{inbound_id}", kept=kept)
         try:
             with c.db() as s:
                 result = quarantine.apply(s, c.config, inbound_id, refs, rag=rag, plan_key=plan_key or None,
                                           actor=actor)
                 audit.record(s, actor, "quarantine-apply", plan_key=plan_key, target=str(inbound_id), detail=result)
         except quarantine.QuarantineError as exc:
-            return back("/quarantine", error=str(exc))
-        return back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
+            return c.back("/quarantine", error=str(exc), field=f"refs-{inbound_id}", kept=kept)
+        return c.back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
 
     @app.post("/quarantine/{inbound_id}/discard")
     def discard(inbound_id: int, c: Ctx = WRITE) -> Response:
@@ -278,8 +299,26 @@ def _quarantine(app: FastAPI) -> None:
                 result = quarantine.discard(s, inbound_id, str(c.form.get("reason") or ""), actor=actor)
                 audit.record(s, actor, "quarantine-discard", plan_key=plan_key, target=str(inbound_id), detail=result)
         except quarantine.QuarantineError as exc:
-            return back("/quarantine", error=str(exc))
-        return back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
+            return c.back("/quarantine", error=str(exc), field=f"discard-{inbound_id}")
+        return c.back("/quarantine", done=f"Reply {inbound_id}: {result['resolution']}")
+
+
+class AlreadyDone(Exception):
+    """A write pressed again (a double click, a reload, the back button): the page it
+    returns to says what was done the first time, instead of "page not found"."""
+
+    def __init__(self, to: str, said: str) -> None:
+        super().__init__(said)
+        self.to, self.said = to, said
+
+
+def _already_decided(c: Ctx, row: InboundMessage | None) -> None:
+    """Raise AlreadyDone for a held reply this user may see that was applied or discarded."""
+    if row is None or row.outcome != "quarantined" or row.resolved_at is None:
+        return
+    if row.plan_key in c.plans() or (not row.plan_key and (c.user.role == "admin" or not c.user.plans)):
+        c.write(row.plan_key or None)
+        raise AlreadyDone("/quarantine", f"Reply {row.id} had already been dealt with: {row.resolution}")
 
 
 # ---------------------------------------------------------------- requested new dates
@@ -291,7 +330,7 @@ def _requests(app: FastAPI) -> None:
 
     @app.get("/requests", response_class=HTMLResponse)
     def requests_page(c: Ctx = READ) -> Response:
-        return page(c, "requests.html", rows=visible(c), error=c.request.query_params.get("error", ""))
+        return page(c, "requests.html", rows=visible(c))
 
     @app.get("/api/requests")
     def requests_api(c: Ctx = READ) -> Response:
@@ -300,12 +339,15 @@ def _requests(app: FastAPI) -> None:
     @app.post("/requests/{request_id}/{decision}")
     def decide(request_id: int, decision: str, c: Ctx = WRITE) -> Response:
         found = next((r for r in visible(c) if r.id == request_id), None)
+        if found is None and decision in ("approve", "reject"):
+            _request_decided(c, request_id)
         if found is None or decision not in ("approve", "reject"):
             raise NotFound(f"no requested new date {request_id} waiting for you")
         actor = c.write(found.plan)
         reason = str(c.form.get("reason") or "").strip()
         if decision == "reject" and not reason:
-            return back("/requests", error="Give the board's reason for rejecting it: it is shown in the next pack.")
+            return c.back("/requests", error="Give the board's reason for rejecting it: it is shown in the next pack.",
+                          field=f"reject-{request_id}")
         try:
             with c.db() as s:
                 result = (decisions.approve(s, request_id, by=actor) if decision == "approve"
@@ -313,9 +355,23 @@ def _requests(app: FastAPI) -> None:
                 audit.record(s, actor, f"request-{decision}", plan_key=found.plan, target=found.ref,
                              detail={**result.as_json(), "reason": reason})
         except decisions.DecisionError as exc:
-            return back("/requests", error=str(exc))
+            return c.back("/requests", error=str(exc))
         verb = "approved" if decision == "approve" else "rejected"
-        return back("/requests", done=f"{found.plan} {found.ref}: new date {found.requested_due} {verb}")
+        return c.back("/requests", done=f"{found.plan} {found.ref}: new date {found.requested_due} {verb}")
+
+
+def _request_decided(c: Ctx, request_id: int) -> None:
+    """Raise AlreadyDone for a requested date this user may see that the board has decided."""
+    with c.db() as s:
+        update = s.get(ProgressUpdate, request_id)
+        if update is None or update.requested_due is None or update.decision not in (decisions.APPROVED,
+                                                                                     decisions.REJECTED):
+            return
+        plan_key, ref = update.action.plan.key, update.action.ref
+        said = "approved" if update.decision == decisions.APPROVED else "rejected"
+    if plan_key in c.plans():
+        c.write(plan_key)
+        raise AlreadyDone("/requests", f"The new date asked for {plan_key} {ref} had already been {said}")
 
 
 # ---------------------------------------------------------------- packs
@@ -337,7 +393,7 @@ def _packs(app: FastAPI) -> None:
 
     @app.get("/packs", response_class=HTMLResponse)
     def packs_page(c: Ctx = READ) -> Response:
-        return page(c, "packs.html", rows=visible(c), error=c.request.query_params.get("error", ""),
+        return page(c, "packs.html", rows=visible(c),
                     this_month=clock.today().strftime("%Y-%m"))
 
     @app.get("/api/packs")
@@ -373,14 +429,16 @@ def _packs(app: FastAPI) -> None:
                              target=built.snapshot.month, detail={"sha256": built.snapshot.sha256,
                                                                   "sent_to": list(sent.to) if sent else []})
         except PackError as exc:
-            return back("/packs", error=str(exc))
+            month = "month" in str(exc) or "after today" in str(exc)
+            return c.back("/packs", error=str(exc), field="pack-month" if month else "",
+                          kept={"plan": plan_key, "month": str(c.form.get("month") or "")})
         if sent is not None:
             from planwarden.mail.factory import deliver_queued
             deliver_queued(c.config)
         said = f"Pack for {plan_key} as of {as_of.isoformat()} built" + (
             f" and sent to {', '.join(sent.to)}" if sent and sent.queued else
             " (already sent earlier)" if sent else "")
-        return back("/packs", done=said)
+        return c.back("/packs", done=said)
 
 
 # ---------------------------------------------------------------- people, outbox, runs, calendar, audit
@@ -443,7 +501,7 @@ def _outbox(app: FastAPI) -> None:
 
     @app.get("/outbox", response_class=HTMLResponse)
     def outbox_page(c: Ctx = READ) -> Response:
-        return page(c, "outbox.html", **data(c), error=c.request.query_params.get("error", ""))
+        return page(c, "outbox.html", **data(c))
 
     @app.get("/api/outbox")
     def outbox_api(c: Ctx = READ) -> Response:
@@ -459,8 +517,8 @@ def _outbox(app: FastAPI) -> None:
                 requeue(s, outbox_id)
                 audit.record(s, actor, "outbox-retry", plan_key=plan_key, target=str(outbox_id))
         except RequeueError as exc:
-            return back("/outbox", error=str(exc))
-        return back("/outbox", done=f"Message {outbox_id} will be tried again on the next delivery")
+            return c.back("/outbox", error=str(exc))
+        return c.back("/outbox", done=f"Message {outbox_id} will be tried again on the next delivery")
 
 
 def _calendar(app: FastAPI) -> None:

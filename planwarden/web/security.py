@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 SECRET_ENV = "PLANWARDEN_WEB_SECRET"
 COOKIE = "planwarden_session"
 SESSION_HOURS = 8
+SAID_MAX_AGE_S = 3600  # what a write's answer page says, signed in its address, for an hour
 LOGIN_ATTEMPTS, LOGIN_WINDOW_S = 5, 300
 IP_FACTOR = 4  # one office behind one address: 20 failures from it before it waits
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -43,6 +44,7 @@ class Sessions:
 
     def __init__(self, secret: str, max_age_s: int = SESSION_HOURS * 3600) -> None:
         self._s = URLSafeTimedSerializer(secret, salt="planwarden-session")
+        self._said = URLSafeTimedSerializer(secret, salt="planwarden-said")
         self.max_age_s = max_age_s
 
     def read(self, cookie: str | None) -> dict[str, Any]:
@@ -56,6 +58,22 @@ class Sessions:
 
     def write(self, data: dict[str, Any]) -> str:
         return self._s.dumps(data)
+
+    def say(self, message: dict[str, Any]) -> str:
+        """What a write's answer page says (done, error, field), signed: a link made
+        elsewhere cannot put its own words in the console's green or red banner."""
+        return self._said.dumps(message)
+
+    def heard(self, token: str | None) -> dict[str, Any]:
+        if not token:
+            return {}
+        try:
+            data = self._said.loads(token, max_age=SAID_MAX_AGE_S)
+        except BadSignature:
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: ({str(a): str(b) for a, b in v.items()} if isinstance(v, dict) else str(v)) for k, v in data.items()}
 
 
 def new_session(user_id: int | None) -> dict[str, Any]:
