@@ -143,6 +143,12 @@ def test_users_add_hashes_the_password_and_refuses_bad_input(sqlite_url: str, cl
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["users", "add", "x@example.org", "--name", "X", "--role", "member", "--password-stdin"]) == 2
     assert "at least 10 characters" in capsys.readouterr().err
+    def no_prompt(prompt: str = "") -> str:
+        raise AssertionError("asked for a password for an address that can never log in")
+
+    monkeypatch.setattr("getpass.getpass", no_prompt)
+    assert main(["users", "add", "rachel.example.org", "--name", "R", "--role", "member"]) == 2
+    assert "not an email address: 'rachel.example.org'" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough secret\n"))
     assert main(["users", "add", "rachel@example.org", "--name", "R", "--role", "admin", "--password-stdin"]) == 2
     assert "already a user" in capsys.readouterr().err

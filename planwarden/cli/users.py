@@ -65,13 +65,17 @@ def add(email: Annotated[str, typer.Argument(help="The account's email address (
     """Add a console account (an empty password means single sign-on only)."""
     from planwarden.core.db import session_scope
     from planwarden.web import audit
-    from planwarden.web.accounts import AccountError, add_user, user_json
+    from planwarden.web.accounts import AccountError, add_user, login_email, user_json
 
     plans = list(plan or [])
     config = load()
     unknown = [k for k in plans if k not in {p.key for p in config.settings.plans}]
     if unknown:
         raise UserError(f"no plan {', '.join(unknown)} in the configuration")
+    try:
+        login_email(email)  # before the password is asked for
+    except AccountError as exc:
+        raise UserError(str(exc)) from None
     try:
         with session_scope(config.database_url) as session:
             user = add_user(session, email, name, role.value, _password(password_stdin), plans)

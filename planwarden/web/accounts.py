@@ -29,11 +29,18 @@ class AccountError(ValueError):
     """The account cannot be made as asked: the message says why."""
 
 
-def add_user(session: Session, email: str, name: str, role: str, password: str | None,
-             plans: list[str] | None = None) -> User:
+def login_email(email: str) -> str:
+    """The account's login as stored (lower case); refused at once if it is not an
+    address, so the command line can say so before asking for a password twice."""
     email = email.strip().lower()
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise AccountError(f"not an email address: {email!r}")
+    return email
+
+
+def add_user(session: Session, email: str, name: str, role: str, password: str | None,
+             plans: list[str] | None = None) -> User:
+    email = login_email(email)
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
