@@ -51,7 +51,7 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
     for child in document.element.body.iterchildren():
         if child.tag == f"{_W}p":
             paragraph = Paragraph(child, document)
-            line = " ".join(paragraph.text.split())
+            line = " ".join(accepted_text(child).split())
             text.append(line)
             level = _heading_level(paragraph, line)
             if level:
@@ -142,10 +142,31 @@ def _close(open_merge: dict[int, tuple[int, Any]], column: int, row: int,
 def _cell_text(cell: Any) -> str:
     if not hasattr(cell, "paragraphs"):
         return ""
-    lines = [p.text.strip() for p in cell.paragraphs]
+    lines = [accepted_text(p._p).strip() for p in cell.paragraphs]  # noqa: SLF001
     for nested in getattr(cell, "tables", []):
-        lines.extend(" ".join(c.text.strip() for c in row.cells) for row in nested.rows)
+        lines.extend(" ".join(_cell_text(c) for c in row.cells) for row in nested.rows)
     return "\n".join(line for line in lines if line)
+
+
+def accepted_text(paragraph: Any) -> str:
+    """A paragraph's text with every tracked change accepted.
+
+    python-docx's ``Paragraph.text`` reads only the runs directly under the paragraph, so a
+    tracked insertion (``w:ins``), a content control (``w:sdt``) and a moved-to passage
+    were lost: a plan edited with Track Changes on imported without its latest words. The
+    accepted text is every ``w:t`` outside deletions and moved-from passages (deleted text
+    is ``w:delText``, never ``w:t``); tabs and line breaks are kept as spaces and newlines.
+    """
+    parts: list[str] = []
+    for element in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if any(a.tag in _REJECTED for a in element.iterancestors()):
+            continue
+        parts.append(element.text or "" if element.tag == f"{_W}t" else _BREAKS[element.tag])
+    return "".join(parts)
+
+
+_REJECTED = {f"{_W}del", f"{_W}moveFrom"}
+_BREAKS = {f"{_W}tab": " ", f"{_W}br": "\n", f"{_W}cr": "\n"}
 
 
 # --------------------------------------------------------------------------- PDF
