@@ -83,6 +83,8 @@ _LEADING_REF = re.compile(r"^(?P<ref>\d{1,2}(?:\.\d{1,2}){0,2}[a-z]?|[A-Z]{1,2}\
 _LEADING_LETTER = re.compile(r"^\(?(?P<l>[a-z])[).]\s+(?=\S)")
 _SECTION = re.compile(r"^(?:(?:section|priority|recommendation|objective|theme|area|aim|outcome|key issue|"
                       r"standard|strand|workstream)\s+)?(?P<number>\d{1,2})\s*[.:)–-]?\s+(?P<title>[^\d\s].*)$", re.I)
+_LOWER = ("green", "amber", "red")
+_TOTALS = re.compile(r"^(?:grand\s+)?(?:totals?|number of actions|count)\b", re.I)
 _AREA = re.compile(r"^(?P<number>\d{1,2}\.\d{1,2})\.?\s+(?P<title>[^\d\s].*)$")
 
 
@@ -330,10 +332,15 @@ class _Reader:
                 "Progress (or Action Owner, Lead, By when, Status…)")
 
     def _header(self, rows: list[SheetRow]) -> tuple[int, _Layout] | None:
+        """The header row's index (its last row, for a header over two rows) and the columns."""
         for index, row in enumerate(rows[:50]):
             layout = self._layout(row)
             known = set(layout.columns)
             if ("action" in known and len(known) >= 2) or len(known) >= 3:
+                below = rows[index + 1] if index + 1 < len(rows) else None
+                combined = _two_row_header(row, below, layout) if below is not None else None
+                if combined is not None:
+                    row, layout, index = combined, self._layout(combined), index + 1
                 self._infer(layout, rows[index + 1:])
                 self._check(layout, row)
                 return index, layout
@@ -529,6 +536,7 @@ class _Reader:
     def _start(self, ref_text: str, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
         values = dict(values)
         ref, generated = self._ref(ref_text, values)
+        self._heading_row_above(ref)
         if ref in self.seen:
             self.plan.warnings.append(Warning_(ref, "ref", f"{self._where(row.number)}: {ref} appears again (first at "
                                                f"{self.seen[ref]}): this row is not imported", row.number))
@@ -563,6 +571,24 @@ class _Reader:
             return any_ref(ref_text) or " ".join(ref_text.split()), False
         return self._generate(), True
 
+    def _heading_row_above(self, ref: str) -> None:
+        """Row '1 | Priority 1: Early help' (a title only) followed by 1.1 is section 1's heading, not an action.
+
+        Left as an action it would get reminders with no owner and count in every report.
+        """
+        group = self.group
+        if group is None or group not in self.drafts or not ref.startswith(f"{group.ref}."):
+            return
+        if set(group.values) - {"action"} or any(group.extra.values()):
+            return
+        self.drafts.remove(group)
+        del self.seen[group.ref]
+        title = _join_text(group.values.get("action", []))
+        parts = split_heading(title)
+        self._open_parts(("section", group.ref, parts[2] if parts and parts[1] == group.ref else title))
+        self.plan.warnings.append(Warning_(None, "row", f"{group.where}: '{title[:60]}' has a ref but only a title: "
+                                           f"read as the heading of section {group.ref}", group.line))
+
     def _lettered(self, letter: str) -> str:
         """'b' under group row '1' -> '1b'; the group row itself becomes section 1 (it holds no action)."""
         group = self.group
@@ -593,6 +619,8 @@ class _Reader:
         m = re.match(r"^(\d+)\.(\d+)[a-z.]", ref)
         section = self.section if "section" in self.layout.columns else (
             ref.split(".")[0] if m else self.section)
+        if section is None and re.match(r"^\d+\.\d", ref):
+            section = ref.split(".")[0]  # 2.1 with no heading above it: section 2
         derived = f"{m.group(1)}.{m.group(2)}" if m else None
         if derived in self.areas:
             return section, derived
@@ -607,8 +635,13 @@ class _Reader:
                 draft.extra[name].append(text)
 
     def _orphan(self, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
-        start = next(t for t in [*map(cell_text, values.values()), *extra.values()] if t)[:60]
+        texts = [t for t in [*map(cell_text, values.values()), *extra.values()] if t]
+        start = texts[0][:60]
         if self.skipping:
+            return
+        if _TOTALS.match(start) and all(re.fullmatch(r"[\d.,%\s]+", t) for t in texts[1:]):
+            self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{start}' read as a totals "
+                                               "row: not imported", row.number))
             return
         if not self.drafts:
             self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: row without a ref before any "
@@ -661,6 +694,7 @@ class _Reader:
             action.milestones = sorted({x for x in real if x < action.due})
             if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
                 self._warn(d, "due", f"the due date was a number; read as an Excel date {action.due}")
+                action.due_text = " ".join(cell_text(_as_date(v) or v) for v in values)  # "31 March 2024", not 45382
             return
         parsed = parse_due(action.due_text)
         action.due, action.milestones = parsed.due, parsed.milestones
@@ -676,6 +710,7 @@ class _Reader:
             action.milestones = sorted({*action.milestones, *found})
 
     def _rating(self, action: ParsedAction, d: _Draft, values: list[Any]) -> None:
+        values = [self._between(d, v) for v in values]
         readings = [ratings.parse_rating(cell_text(v), self.scale) for v in values]
         rated = [r for r in readings if r.rag]
         action.rag = rated[0].rag if rated else None
@@ -688,6 +723,18 @@ class _Reader:
         elif not rated and values:
             self._warn(d, "rag", f"RAG '{cell_text(values[0])}' not understood: RAG left unknown")
 
+    def _between(self, d: _Draft, value: Any) -> Any:
+        """'Amber/Green' (between two colours): the lower one, reported, so nothing looks better than it is."""
+        parts = [p.strip() for p in re.split(r"\s*[/\\]\s*|\s+to\s+", cell_text(value)) if p.strip()]
+        if len(parts) != 2 or ratings.parse_rating(cell_text(value), self.scale).rag:
+            return value
+        colours = [ratings.parse_rating(p, self.scale).rag for p in parts]
+        if None in colours:
+            return value
+        lower = max(parts, key=lambda p: _LOWER.index(ratings.parse_rating(p, self.scale).rag or "green"))
+        self._warn(d, "rag", f"RAG '{cell_text(value)}' is between two ratings: read as the lower, {lower}")
+        return lower
+
     def _prefix(self) -> str:
         return f"{self.name}: " if self.name else ""
 
@@ -696,6 +743,34 @@ class _Reader:
 
     def _warn(self, d: _Draft, field_name: str, message: str) -> None:
         self.plan.warnings.append(Warning_(d.ref, field_name, f"{d.where}: {message}", d.line))
+
+
+def _two_row_header(top: SheetRow, below: SheetRow, layout: _Layout) -> SheetRow | None:
+    """A header over two rows ("Progress" merged over "Update" and "RAG"), as one row; else None.
+
+    The row under the header is its second row when it holds only short labels, nothing in
+    the action column but a column name, and at least one label under a blank header cell
+    or two labels that name columns. A label naming a column replaces the one above it;
+    another is added to it ("Target date" over "Revised": "Target date Revised").
+    """
+    texts = [cell_text(c) for c in below.cells]
+    filled = [(i, t) for i, t in enumerate(texts) if t]
+    action = layout.columns.get("action")
+    if not filled or any(not isinstance(below.cells[i], str) or len(t) > 60 or "\n" in t for i, t in filled):
+        return None
+    if action is not None and action < len(texts) and texts[action] and column_key(texts[action]) is None:
+        return None
+    header = [cell_text(c) for c in top.cells] + [""] * max(0, len(texts) - len(top.cells))
+    named = sum(column_key(t) is not None for _, t in filled)
+    if not (any(not header[i] for i, _ in filled) or named >= 2) or any(any_ref(t) for _, t in filled):
+        return None
+    combined, parent = list(header), ""
+    for i, above in enumerate(header):
+        parent = above or parent
+        sub = texts[i] if i < len(texts) else ""
+        if sub and sub != above:
+            combined[i] = sub if column_key(sub) or not parent else f"{parent} {sub}"
+    return SheetRow(below.number, combined)
 
 
 def _at(row: SheetRow, i: int) -> Any:
