@@ -20,7 +20,7 @@ import itertools
 from typing import Any
 
 from planwarden.importing.errors import ImportFormatError
-from planwarden.importing.parsed import ParsedPlan
+from planwarden.importing.parsed import ParsedPlan, Warning_
 from planwarden.plan.rag import colour_of_fill
 from planwarden.importing.tables import (COLUMN_NAMES, Preview, SheetRow, Table, canonical_ref,
                                          column_key, read_tables, split_heading)
@@ -61,10 +61,42 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
     tables = []
     for ws in sheets:
         rows, merges, fills = _sheet_rows(ws)
-        tables.append(Table(rows, merges, name=f"sheet {ws.title!r}" if len(sheets) > 1 or sheet else "", fills=fills))
+        hidden = {number for number, dim in ws.row_dimensions.items() if dim.hidden}
+        tables.append(Table(rows, merges, name=f"sheet {ws.title!r}" if len(sheets) > 1 or sheet else "", fills=fills,
+                            hidden=hidden))
     if preview is not None:
         preview.format = "XLSX"
-    return read_tables(tables, mapping=mapping, preview=preview)
+    parsed = read_tables(tables, mapping=mapping, preview=preview)
+    parsed.warnings.extend(_unsaved_formulas(data, [ws.title for ws in sheets]))
+    return parsed
+
+
+def _unsaved_formulas(data: bytes, titles: list[str]) -> list[Warning_]:
+    """Formulas with no saved result read as empty cells: say which, so a due date never vanishes unseen.
+
+    Excel saves each formula's last result; a workbook written by a program (openpyxl, a
+    reporting tool) may not, and then the cell reads as empty. The check is a text search
+    of the sheets first, so a workbook saved by Excel is loaded only once.
+    """
+    import re
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(re.search(rb"</f>\s*(?:<v\s*/>|<v></v>|</c>)", archive.read(n)) for n in sheets):
+            return []
+    formulas = load_workbook(io.BytesIO(data))
+    values = load_workbook(io.BytesIO(data), data_only=True)
+    found = [(title, cell.coordinate, cell.value) for title in titles for row in formulas[title].iter_rows()
+             for cell in row if isinstance(cell.value, str) and cell.value.startswith("=")
+             and values[title][cell.coordinate].value is None]
+    if not found:
+        return []
+    shown = ", ".join(f"sheet {t!r} cell {c} ({f[:40]})" for t, c, f in found[:5]) + (", …" if len(found) > 5 else "")
+    return [Warning_(None, "formula", f"{len(found)} formula cell(s) have no saved result and were read as empty: "
+                     f"{shown}; open the workbook in Excel, save it, and import it again")]
 
 
 def delimiter(text: str) -> str:

@@ -170,6 +170,7 @@ class Table:
     headings: list[tuple[int, str]] = field(default_factory=list)  # (level 1 section / 2 area, text) above it
     prose: str = ""  # paragraphs between the last heading and the table: the area's findings
     fills: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, 0-based column) -> "Red"… shading
+    hidden: set[int] = field(default_factory=set)  # rows hidden in Excel: read, and reported
 
 
 def cell_text(value: Any) -> str:
@@ -273,6 +274,7 @@ class _Reader:
         self.heading_count = [0, 0]
         self.brag_header = False
         self.fills: dict[tuple[int, int], str] = {}
+        self.hidden: set[int] = set()
         self.table_generated = False
 
     # ------------------------------------------------------------------ tables
@@ -292,7 +294,7 @@ class _Reader:
                 self.group, self.table_generated = None, False
         assert self.layout is not None
         continuation = self._apply_merges(table, self.layout.columns)
-        self.fills = table.fills
+        self.fills, self.hidden = table.fills, table.hidden
         header = [h.lower() for h in self.layout.header]
         self.table_has_refs = "ref" in self.layout.columns
         for row in table.rows[start:]:
@@ -550,6 +552,9 @@ class _Reader:
         draft = _Draft(ref, row.number, self._where(row.number), section=section, area=area, generated=generated)
         self.drafts.append(draft)
         self._merge(draft, values, extra)
+        if row.number in self.hidden:
+            self._warn(draft, "row", "the row is hidden in Excel: imported (delete the row if it is not part of the "
+                                     "plan)")
         if not generated and re.fullmatch(r"\d{1,3}", ref):
             self.group = draft
 

@@ -190,7 +190,8 @@ def parse_pdf(data: bytes, *, mapping: dict[str, str] | None = None, preview: Pr
     if not "".join(text).strip():
         raise ImportFormatError("the PDF has no text (a scan?): export the plan from Word or Excel instead")
     if not tables:
-        raise ImportFormatError("no tables found in the PDF: planwarden reads the action table(s) of a plan")
+        raise ImportFormatError("no tables found in the PDF (tables are found by their ruled lines; one drawn "
+                                "without borders is not): import the Word or Excel file the PDF was made from")
     if preview is not None:
         preview.format = "PDF"
     return read_tables(tables, mapping=mapping, preview=preview, text="\n".join(text))
