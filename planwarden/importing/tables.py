@@ -84,6 +84,7 @@ _LEADING_LETTER = re.compile(r"^\(?(?P<l>[a-z])[).]\s+(?=\S)")
 _SECTION = re.compile(r"^(?:(?:section|priority|recommendation|objective|theme|area|aim|outcome|key issue|"
                       r"standard|strand|workstream)\s+)?(?P<number>\d{1,2})\s*[.:)–-]?\s+(?P<title>[^\d\s].*)$", re.I)
 _LOWER = ("green", "amber", "red")
+_NUMERIC_DATE = re.compile(r"^\s*(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?:\d{4}|\d{2})\s*$")
 _TOTALS = re.compile(r"^(?:grand\s+)?(?:totals?|number of actions|count)\b", re.I)
 _AREA = re.compile(r"^(?P<number>\d{1,2}\.\d{1,2})\.?\s+(?P<title>[^\d\s].*)$")
 
@@ -275,6 +276,7 @@ class _Reader:
         self.brag_header = False
         self.fills: dict[tuple[int, int], str] = {}
         self.hidden: set[int] = set()
+        self.month_first = False
         self.table_generated = False
 
     # ------------------------------------------------------------------ tables
@@ -665,6 +667,7 @@ class _Reader:
         self.scale: ratings.Scale = "brag" if brag else "rag"
         self.preview.scale = self.scale
         self.plan.rating_scale = "brag" if brag else None  # no sign of BRAG: the plan keeps its scale
+        self.month_first = self._month_first()
         self.plan.actions = [self._finish(d) for d in self.drafts]
         self.plan.sections = list(self.sections.values())
         generated = [d.ref for d in self.drafts if d.generated]
@@ -703,10 +706,31 @@ class _Reader:
             return
         parsed = parse_due(action.due_text)
         action.due, action.milestones = parsed.due, parsed.milestones
+        numeric = _NUMERIC_DATE.match(action.due_text)
+        if self.month_first and numeric and int(numeric["b"]) <= 12 and action.due is not None:
+            action.due = action.due.replace(month=action.due.day, day=action.due.month)  # 04/05/2024: 5 April
         for message in parsed.warnings:
             self._warn(d, "due", message)
         if parsed.kind in ("ongoing", "to-be-determined"):
             self._warn(d, "due", f"'{action.due_text}' gives no due date: reminders wait for one")
+
+    def _month_first(self) -> bool:
+        """Dates such as 03/13/2024 (only month first reads) and none such as 13/03/2024: an American plan.
+
+        Then 04/05/2024 in the same plan is 5 April, not 4 May; the summary says so once.
+        """
+        numeric = [m for d in self.drafts for v in d.values.get("due", [])
+                   if (m := _NUMERIC_DATE.match(cell_text(v)))]
+        american = [m.group(0) for m in numeric if int(m["a"]) <= 12 < int(m["b"])]
+        british = [m.group(0) for m in numeric if int(m["b"]) <= 12 < int(m["a"])]
+        if american and british:
+            self.plan.warnings.append(Warning_(None, "due", f"dates are written both day first ({british[0]}) and "
+                                               f"month first ({american[0]}): dates such as 04/05/2024 are read day "
+                                               "first (4 May); check them"))
+        elif american:
+            self.plan.warnings.append(Warning_(None, "due", f"dates are written month first ({american[0]}): dates "
+                                               "such as 04/05/2024 are read month first too (5 April)"))
+        return bool(american) and not british
 
     def _milestones(self, action: ParsedAction, values: list[Any]) -> None:
         for value in values:
