@@ -478,3 +478,27 @@ def test_duplicate_refs_name_both_rows_and_keep_the_first(tmp_path: Path, run: R
     assert "1.1 appears again (first at line 2): this row is not imported" in summary and "line 4" in summary
     assert [(r["ref"], r["text"]) for r in _actions(run).values()] == [("1.1", "Write the strategy"),
                                                                        ("1.2", "Train staff")]
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def test_a_document_control_block_above_the_plan_and_headers_in_plain_words(tmp_path: Path, run: Run) -> None:
+    """Version/Date/Owner/Status above the table is not the header; "What are we going to do?" is
+    the action column; "Date completed" is kept as an extra field, never read as the due date."""
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    for row in [["Document control"], ["Version", "Date", "Owner", "Status"],
+                ["v3", "1 March 2024", "Business Manager", "Final"], [],
+                ["No.", "What are we going to do?", "Named lead", "Date completed", "Target date", "RAG rating"],
+                ["1", "Publish the threshold guidance", "Head of MASH", "2 February 2024", "31 January 2024", "B"],
+                ["2", "Audit repeat referrals", "QA Manager", None, "30 June 2024", "A"]]:
+        ws.append(row)
+    code, summary, err = run("import", str(_save(book, tmp_path / "plan.xlsx")), "--plan", "p", "--json")
+    assert code == 0 and summary["created"] == 2, err
+    rows = _actions(run)
+    assert [(r["text"], r["owner_text"], r["due"]) for r in rows.values()] == [
+        ("Publish the threshold guidance", "Head of MASH", "2024-01-31"),
+        ("Audit repeat referrals", "QA Manager", "2024-06-30")]
+    assert rows["1"]["extra"] == {"Date completed": "2 February 2024"} and rows["1"]["complete"]

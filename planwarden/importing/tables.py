@@ -53,7 +53,8 @@ from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, Pa
 # --------------------------------------------------------------------------- vocabulary
 
 _COLUMN_RULES: list[tuple[str, re.Pattern[str]]] = [(key, re.compile(rx)) for key, rx in [
-    ("extra", r"^date (?:raised|added|agreed|identified|opened|logged|of (?:inspection|review|report))\b"),
+    ("extra", r"^date (?:raised|added|agreed|identified|opened|logged|of (?:inspection|review|report))\b"
+              r"|^(?:date (?:completed|closed|achieved|signed off)|(?:actual )?completed (?:date|on))\b"),
     ("ref", r"^(?:ref|refs|reference|ref no|ref number|no|number|action (?:ref|no|number|id)|id|#|item|item no)$"),
     ("owner", r"\b(?:owners?|leads?|lead officer|lead agency|responsible|responsibility|accountable|who|by whom)\b"),
     ("milestones", r"^milestones?\b"),
@@ -67,7 +68,8 @@ _COLUMN_RULES: list[tuple[str, re.Pattern[str]]] = [(key, re.compile(rx)) for ke
                  r"|\bsuccess look like\b|^measures? of success\b|^impact\b|^how will we know\b"),
     ("section", r"^(?:section|priority)$"),
     ("area", r"^(?:area|priority area|theme)$"),
-    ("action", r"^(?:actions?|what we will do|tasks?|activity|activities|specific actions?|actions? required"
+    ("action", r"^(?:actions?|what we will do|what (?:will we|are we going to|we are going to|needs? to be) do(?:ne)?"
+               r"|tasks?|activity|activities|specific actions?|actions? required"
                r"|actions? to be taken|key actions?|what will be done|planned actions?)\b"),
     ("recommendation", r"^(?:recommendations?|issues?|findings?|improvements? required|areas? for improvement)\b"),
 ]]
@@ -336,19 +338,24 @@ class _Reader:
                 "Progress (or Action Owner, Lead, By when, Status…)")
 
     def _header(self, rows: list[SheetRow]) -> tuple[int, _Layout] | None:
-        """The header row's index (its last row, for a header over two rows) and the columns."""
-        for index, row in enumerate(rows[:50]):
-            layout = self._layout(row)
-            known = set(layout.columns)
-            if ("action" in known and len(known) >= 2) or len(known) >= 3:
-                below = rows[index + 1] if index + 1 < len(rows) else None
-                combined = _two_row_header(row, below, layout) if below is not None else None
-                if combined is not None:
-                    row, layout, index = combined, self._layout(combined), index + 1
-                self._infer(layout, rows[index + 1:])
-                self._check(layout, row)
-                return index, layout
-        return None
+        """The header row's index (its last row, for a header over two rows) and the columns.
+
+        A row naming three columns but no action (a document-control block above the plan:
+        Version, Date, Owner, Status) is passed over while a later row names the action.
+        """
+        candidates = [(i, row, self._layout(row)) for i, row in enumerate(rows[:50])]
+        candidates = [(i, row, layout) for i, row, layout in candidates
+                      if ("action" in layout.columns and len(layout.columns) >= 2) or len(layout.columns) >= 3]
+        if not candidates:
+            return None
+        index, row, layout = next((c for c in candidates if "action" in c[2].columns), candidates[0])
+        below = rows[index + 1] if index + 1 < len(rows) else None
+        combined = _two_row_header(row, below, layout) if below is not None else None
+        if combined is not None:
+            row, layout, index = combined, self._layout(combined), index + 1
+        self._infer(layout, rows[index + 1:])
+        self._check(layout, row)
+        return index, layout
 
     def _layout(self, row: SheetRow) -> _Layout:
         columns: dict[str, int] = {}
