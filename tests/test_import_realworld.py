@@ -11,7 +11,6 @@ summary's warnings, or one clear line naming the file when it cannot be read.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 import shutil
@@ -502,3 +501,28 @@ def test_a_document_control_block_above_the_plan_and_headers_in_plain_words(tmp_
         ("Publish the threshold guidance", "Head of MASH", "2024-01-31"),
         ("Audit repeat referrals", "QA Manager", "2024-06-30")]
     assert rows["1"]["extra"] == {"Date completed": "2 February 2024"} and rows["1"]["complete"]
+
+
+def test_theme_and_palette_fill_colours_and_dates_shown_as_months(tmp_path: Path, run: Run) -> None:
+    """RAG cells shaded from the theme ("Accent 3") or the old 56-colour palette are read like
+    plain colours; "March 2024" typed into Excel (stored 1 March, shown "Mar-24") is due at the
+    end of March, not on the 1st."""
+    from openpyxl.styles import Color
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["Ref", "Action", "Owner", "Due", "RAG"])
+    for ref, due in (("1", dt.datetime(2024, 3, 1)), ("2", dt.datetime(2024, 6, 1)), ("3", dt.datetime(2024, 6, 1))):
+        ws.append([ref, f"Action {ref}", "Pat", due, None])
+    ws["D2"].number_format, ws["D3"].number_format, ws["D4"].number_format = "mmm-yy", "mmmm yyyy", "dd/mm/yyyy"
+    green = 6  # "Accent 3" of the Office theme openpyxl writes into the workbook: 9BBB59, a green
+    ws["E2"].fill = PatternFill("solid", fgColor=Color(theme=green))
+    ws["E3"].fill = PatternFill("solid", fgColor=Color(theme=green, tint=-0.25))  # "darker 25%"
+    ws["E4"].fill = PatternFill("solid", fgColor=Color(indexed=10))  # the palette's red
+    code, _, err = run("import", str(_save(book, tmp_path / "plan.xlsx")), "--plan", "p", "--json")
+    assert code == 0, err
+    assert [(r["due"], r["due_text"], r["rag"]) for r in _actions(run).values()] == [
+        ("2024-03-31", "March 2024", "green"), ("2024-06-30", "June 2024", "green"),
+        ("2024-06-01", "1 June 2024", "red")]
+

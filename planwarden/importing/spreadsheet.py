@@ -15,8 +15,10 @@ into tables:
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import itertools
+import re
 from typing import Any
 
 from planwarden.importing.errors import ImportFormatError
@@ -59,8 +61,9 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
     if not sheets:
         raise ImportFormatError("the workbook has no worksheets")
     tables = []
+    theme = _theme_colours(book.loaded_theme)
     for ws in sheets:
-        rows, merges, fills = _sheet_rows(ws)
+        rows, merges, fills = _sheet_rows(ws, theme)
         hidden = {number for number, dim in ws.row_dimensions.items() if dim.hidden}
         tables.append(Table(rows, merges, name=f"sheet {ws.title!r}" if len(sheets) > 1 or sheet else "", fills=fills,
                             hidden=hidden))
@@ -78,7 +81,6 @@ def _unsaved_formulas(data: bytes, titles: list[str]) -> list[Warning_]:
     reporting tool) may not, and then the cell reads as empty. The check is a text search
     of the sheets first, so a workbook saved by Excel is loaded only once.
     """
-    import re
     import zipfile
 
     from openpyxl import load_workbook
@@ -119,19 +121,75 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _sheet_rows(ws: Any) -> tuple[list[SheetRow], list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
+def _sheet_rows(ws: Any, theme: list[str]) -> tuple[list[SheetRow], list[tuple[int, int, int, int]],
+                                                  dict[tuple[int, int], str]]:
     """Cell values by row, the merged ranges (min_row, min_col, max_row, max_col, 1-based), and
     the colours of empty filled cells (a RAG given by colour alone)."""
     rows: list[SheetRow] = []
     fills: dict[tuple[int, int], str] = {}
     for i, cells in enumerate(ws.iter_rows(), start=1):
-        rows.append(SheetRow(i, [c.value for c in cells]))
+        rows.append(SheetRow(i, [_value(c) for c in cells]))
         for j, c in enumerate(cells):
             fill = getattr(c, "fill", None)
             if c.value is None and fill is not None and fill.fill_type == "solid":
-                colour = colour_of_fill(getattr(fill.fgColor, "rgb", None) if fill.fgColor.type == "rgb" else None)
+                colour = colour_of_fill(_rgb(fill.fgColor, theme))
                 if colour:
                     fills[(i, j)] = colour
     merges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
     return rows, merges, fills
+
+
+def _value(cell: Any) -> Any:
+    """A cell's value; a date shown as a month ("Mar-24", "March 2024") as that month's text.
+
+    Typing "March 2024" into Excel stores 1 March 2024 and shows "Mar-24": read as the date,
+    the action fell due a month early. As text it means the end of the month, as written.
+    """
+    value = cell.value
+    if isinstance(value, dt.datetime | dt.date) and cell.is_date:
+        shown = re.sub(r'"[^"]*"|\[[^\]]*\]', "", str(cell.number_format or "")).lower()
+        if "d" not in shown and "y" in shown:
+            return f"{value:%B %Y}" if "m" in shown else str(value.year)
+    return value
+
+
+def _rgb(colour: Any, theme: list[str]) -> str | None:
+    """A fill colour as RRGGBB, whether given directly, by the old palette index or by the theme (with its tint)."""
+    from openpyxl.styles.colors import COLOR_INDEX
+
+    if colour is None:
+        return None
+    if colour.type == "rgb":
+        return str(colour.rgb) if isinstance(colour.rgb, str) else None
+    if colour.type == "indexed" and isinstance(colour.indexed, int) and colour.indexed < len(COLOR_INDEX):
+        return COLOR_INDEX[colour.indexed]
+    if colour.type == "theme" and isinstance(colour.theme, int) and colour.theme < len(theme):
+        tint = float(colour.tint or 0)
+        channels = [int(theme[colour.theme][k:k + 2], 16) for k in (0, 2, 4)]
+        tinted = [round(c * (1 + tint)) if tint < 0 else round(c + (255 - c) * tint) for c in channels]
+        return "".join(f"{c:02X}" for c in tinted)
+    return None
+
+
+def _theme_colours(theme: bytes | None) -> list[str]:
+    """The workbook theme's colours in Excel's theme-index order (light 1, dark 1, light 2, dark 2, accents 1-6)."""
+    if not theme:
+        return []
+    from xml.etree import ElementTree
+
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    try:
+        scheme = ElementTree.fromstring(theme).find(f"{a}themeElements/{a}clrScheme")
+    except ElementTree.ParseError:
+        return []
+    if scheme is None:
+        return []
+    colours: dict[str, str] = {}
+    for slot in scheme:
+        found = slot.find(f"{a}srgbClr")
+        system = slot.find(f"{a}sysClr")
+        value = found.get("val") if found is not None else system.get("lastClr") if system is not None else None
+        colours[slot.tag.removeprefix(a)] = value or "000000"
+    order = ["lt1", "dk1", "lt2", "dk2", *(f"accent{n}" for n in range(1, 7))]
+    return [colours.get(name, "000000") for name in order]
 
