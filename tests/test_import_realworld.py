@@ -526,3 +526,41 @@ def test_theme_and_palette_fill_colours_and_dates_shown_as_months(tmp_path: Path
         ("2024-03-31", "March 2024", "green"), ("2024-06-30", "June 2024", "green"),
         ("2024-06-01", "1 June 2024", "red")]
 
+
+
+# --------------------------------------------------------------------------- owners
+
+
+def test_owners_as_plans_write_them_draft_the_right_directory(tmp_path: Path, run: Run,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Jane Smith (Head of EH)" is a person with her post beside her name, not a post to find
+    a holder for; "A. Jones / B. Patel" is two people; "Head of Service" is a role. Once the
+    draft is completed, the plan's owner texts resolve as written."""
+    import tomllib
+
+    config = tmp_path / "planwarden.toml"
+    config.write_text('[[plans]]\nkey = "p"\ntitle = "Plan"\n', encoding="utf-8")
+    monkeypatch.setenv("PLANWARDEN_CONFIG", str(config))
+    plan = _csv_plan(tmp_path / "plan.csv", ['1,Launch the assessment,Jane Smith (Head of EH),1 May 2024,A,',
+                                             '2,Train the hubs,A. Jones / B. Patel,1 June 2024,G,',
+                                             '3,Review thresholds,"Jane Smith, Head of EH",1 July 2024,R,',
+                                             "4,Audit,Head of Service,1 July 2024,R,"])
+    assert run("import", str(plan), "--plan", "p")[0] == 0
+    draft = tmp_path / "directory.toml"
+    code, found, err = run("directory", "suggest", "--plan", "p", "--out", str(draft), "--json")
+    assert code == 0, err
+    assert {(s["kind"], s["name"]): s["refs"] for s in found} == {
+        ("person", "Jane Smith"): ["1", "3"], ("person", "A. Jones"): ["2"], ("person", "B. Patel"): ["2"],
+        ("role", "Head of Service"): ["4"]}
+    people = {p["name"]: p for p in tomllib.loads(draft.read_text(encoding="utf-8"))["people"]}
+    assert people["Jane Smith"]["aliases"] == ["Jane Smith (Head of EH)", "Jane Smith, Head of EH"]
+
+    completed = draft.read_text(encoding="utf-8").replace('name = ""', 'name = "Post Holder"')
+    completed = re.sub(r'email = ""', lambda _m: 'email = "someone@example.org"', completed)
+    (tmp_path / "directory.toml").write_text(completed, encoding="utf-8")
+    config.write_text('directory = "directory.toml"\n[[plans]]\nkey = "p"\ntitle = "Plan"\n', encoding="utf-8")
+    code, summary, err = run("import", str(plan), "--plan", "p", "--json")
+    assert code == 0, err
+    assert not [w for w in summary["warnings"] if w["field"] == "owner"]
+    assert {ref: [o["name"] for o in r["owners"]] for ref, r in _actions(run).items()} == {
+        "1": ["Jane Smith"], "2": ["A. Jones", "B. Patel"], "3": ["Jane Smith"], "4": ["Post Holder"]}  # the role's holder
