@@ -124,17 +124,30 @@ def decode(data: bytes) -> str:
 def _sheet_rows(ws: Any, theme: list[str]) -> tuple[list[SheetRow], list[tuple[int, int, int, int]],
                                                   dict[tuple[int, int], str]]:
     """Cell values by row, the merged ranges (min_row, min_col, max_row, max_col, 1-based), and
-    the colours of empty filled cells (a RAG given by colour alone)."""
-    rows: list[SheetRow] = []
+    the colours of empty filled cells (a RAG given by colour alone).
+
+    Only the cells the file holds are visited, up to the last row and column with a value:
+    ``iter_rows`` makes every cell of the used range, and a wide plan with 10,000 formatted
+    empty rows below it (borders drawn down the sheet) meant 1.25 million cells and 8 s.
+    """
+    stored = ws._cells  # noqa: SLF001 - {(row, column): cell}, the cells the file holds
+    valued = [key for key, cell in stored.items() if cell.value is not None]
+    height = max((r for r, _ in valued), default=0)
+    width = max((c for _, c in valued), default=0)
+    grid: list[list[Any]] = [[None] * width for _ in range(height)]
     fills: dict[tuple[int, int], str] = {}
-    for i, cells in enumerate(ws.iter_rows(), start=1):
-        rows.append(SheetRow(i, [_value(c) for c in cells]))
-        for j, c in enumerate(cells):
-            fill = getattr(c, "fill", None)
-            if c.value is None and fill is not None and fill.fill_type == "solid":
-                colour = colour_of_fill(_rgb(fill.fgColor, theme))
-                if colour:
-                    fills[(i, j)] = colour
+    for (r, c), cell in stored.items():
+        if r > height or c > width:
+            continue
+        if cell.value is not None:
+            grid[r - 1][c - 1] = _value(cell)
+            continue
+        fill = cell.fill if cell.has_style else None
+        if fill is not None and fill.fill_type == "solid":
+            colour = colour_of_fill(_rgb(fill.fgColor, theme))
+            if colour:
+                fills[(r, c - 1)] = colour
+    rows = [SheetRow(i, cells) for i, cells in enumerate(grid, start=1)]
     merges = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
     return rows, merges, fills
 
