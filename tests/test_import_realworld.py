@@ -339,6 +339,31 @@ def _priority_plan(path: Path) -> Path:
     return path
 
 
+def _titled_tables(path: Path) -> Path:
+    """No refs; each priority's title is the table's own first row, merged across it."""
+    doc = Document()
+    for title, rows in (("Priority 1 – Early help", [["Launch the assessment", "DSL", "May 2024", "G"]]),
+                        ("Priority 2 – Neglect", [["Adopt the toolkit", "Head of Service", "June 2024", "A"],
+                                                  ["Audit neglect cases", "Designated Nurse", "July 2024", "R"]])):
+        table = doc.add_table(rows=2 + len(rows), cols=4)
+        table.style = "Table Grid"
+        table.cell(0, 0).merge(table.cell(0, 3)).text = title
+        _fill(table, [["What we will do", "Lead", "By when", "RAG"], *rows], start=1)
+        doc.add_paragraph()
+    doc.save(path)
+    return path
+
+
+TITLED = {"1.1": ("Launch the assessment", "1. Early help"), "2.1": ("Adopt the toolkit", "2. Neglect"),
+          "2.2": ("Audit neglect cases", "2. Neglect")}
+
+
+def test_word_tables_titled_in_their_first_row_are_sections(tmp_path: Path, run: Run) -> None:
+    code, summary, err = run("import", str(_titled_tables(tmp_path / "plan.docx")), "--plan", "p", "--json")
+    assert code == 0 and summary["generated_refs"] == ["1.1", "2.1", "2.2"], err
+    assert {ref: (r["text"], r["section"]) for ref, r in _actions(run).items()} == TITLED
+
+
 def test_word_plan_in_several_tables_with_merges_bullets_and_a_landscape_section(tmp_path: Path, run: Run) -> None:
     plan = _priority_plan(tmp_path / "plan.docx")
     code, summary, err = run("import", str(plan), "--plan", "p", "--json")
@@ -373,10 +398,12 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             cells[c].text = value
     doc.save(folder / "long.docx")
     _priority_plan(folder / "priorities.docx")
+    _titled_tables(folder / "titled.docx")
+    names = ("long", "priorities", "titled")
     subprocess.run(["soffice", f"-env:UserInstallation=file://{folder}/profile", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(folder), str(folder / "long.docx"), str(folder / "priorities.docx")],
+                    "--outdir", str(folder), *(str(folder / f"{n}.docx") for n in names)],
                    capture_output=True, timeout=180, check=True)
-    return {"long": folder / "long.pdf", "priorities": folder / "priorities.pdf"}
+    return {n: folder / f"{n}.pdf" for n in names}
 
 
 def _long_action(i: int) -> str:
@@ -406,6 +433,12 @@ def test_pdf_of_a_word_plan_reads_like_the_word_plan(pdfs: dict[str, Path], run:
     assert {ref: (r["owner_text"], r["due"], r["rag"]) for ref, r in rows.items()} == {
         "1.1": ("DSL", "2024-05-01", "green"), "1.2": ("DSL", "2024-06-01", "amber"),
         "2.1": ("Head of Service", "2024-12-31", "red"), "2.2": ("Designated Nurse", "2025-03-31", "amber")}
+
+
+def test_pdf_tables_titled_in_their_first_row_are_sections(pdfs: dict[str, Path], run: Run) -> None:
+    code, summary, err = run("import", str(pdfs["titled"]), "--plan", "p", "--json")
+    assert code == 0 and summary["generated_refs"] == ["1.1", "2.1", "2.2"], err
+    assert {ref: (r["text"], r["section"]) for ref, r in _actions(run).items()} == TITLED
 
 
 def test_a_scanned_pdf_is_refused_with_what_to_do(tmp_path: Path, run: Run) -> None:

@@ -781,6 +781,24 @@ class _Reader:
         self.plan.warnings.append(Warning_(d.ref, field_name, f"{d.where}: {message}", d.line))
 
 
+def titles_above_header(rows: list[SheetRow]) -> tuple[list[str], list[SheetRow]]:
+    """A Word or PDF table's own title rows ("Priority 1 – Early help" merged across, above
+    its header row) as headings, and the rows left.
+
+    Left in the table they were passed over with the rows above the header, so the
+    priority's title was lost and, in a plan without refs, the next table's rows were
+    numbered on from the first instead of as section 2.
+    """
+    titles: list[str] = []
+    for index, row in enumerate(rows):
+        texts = list(dict.fromkeys(t for t in (cell_text(c) for c in row.cells) if t))
+        if len(texts) != 1 or len(texts[0]) > 150:
+            known = {column_key(t) for t in texts} - {None}
+            return (titles, rows[index:]) if titles and len(known) >= 2 else ([], rows)
+        titles.append(" ".join(texts[0].split()))
+    return [], rows
+
+
 def _two_row_header(top: SheetRow, below: SheetRow, layout: _Layout) -> SheetRow | None:
     """A header over two rows ("Progress" merged over "Update" and "RAG"), as one row; else None.
 

@@ -25,7 +25,7 @@ from typing import Any
 from planwarden.importing.errors import ImportFormatError
 from planwarden.plan.rag import colour_of_fill
 from planwarden.importing.parsed import ParsedPlan
-from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading
+from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading, titles_above_header
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s+(?:of|/)\s+\d+)?$", re.I)
@@ -62,8 +62,10 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
         elif child.tag == f"{_W}tbl":
             number = len(tables) + 1
             rows, merges, fills = _docx_rows(DocxTable(child, document))
-            tables.append(Table(rows, merges, unit="row", name=f"table {number}", headings=headings,
-                                prose="\n\n".join(prose), fills=fills))
+            titles, rows = titles_above_header(rows)
+            tables.append(Table(rows, merges, unit="row", name=f"table {number}",
+                                headings=[*headings, *((1, t) for t in titles)], prose="\n\n".join(prose),
+                                fills=fills))
             headings, prose = [], []
     if not tables:
         raise ImportFormatError("the Word document has no tables: planwarden reads the action table(s) of a plan")
@@ -210,8 +212,10 @@ def _page_tables(page: Any, page_number: int) -> list[Table]:
         rows = [SheetRow(i, [" ".join(c.split()) if c is not None else None for c in row])
                 for i, row in enumerate(table.extract(), start=1)]
         rows = [r for r in rows if not all(_PAGE_NUMBER.match(c or "") or not c for c in r.cells)]
+        titles, rows = titles_above_header(rows)
         name = f"page {page_number}" + (f" table {index}" if len(found) > 1 else "")
-        out.append(Table(rows, _pdf_merges(rows), unit="row", name=name, headings=headings))
+        out.append(Table(rows, _pdf_merges(rows), unit="row", name=name,
+                         headings=[*headings, *((1, t) for t in titles)]))
         top = y1
     return out
 
