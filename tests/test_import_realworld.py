@@ -120,7 +120,8 @@ def test_excel_with_title_rows_a_two_row_header_priority_rows_and_a_totals_row(t
                    "Action 3": ("2024-12-31", "green", True), "2.5": (None, "amber", False),
                    "2.6": (None, "red", False)}
     assert rows["1.1"]["section"] == "1. Early help" and rows["2.1"]["section"] == "2. Neglect"
-    assert rows["1.1"]["owner_text"] == "Jane Smith (Head of EH)" and rows["1.1a"]["owner_text"] == "A. Jones / B. Patel"
+    assert rows["1.1"]["owner_text"] == "Jane Smith (Head of EH)"
+    assert rows["1.1a"]["owner_text"] == "A. Jones / B. Patel"
     assert rows["1.1a"]["due_text"] == "31 March 2024"  # an Excel day number shown as the date, not 45382
     assert rows["Action 3"]["text"] == "Publish the annual report"  # the totals row is not glued on
     messages = _messages(summary)
@@ -605,4 +606,5 @@ def test_owners_as_plans_write_them_draft_the_right_directory(tmp_path: Path, ru
     assert code == 0, err
     assert not [w for w in summary["warnings"] if w["field"] == "owner"]
     assert {ref: [o["name"] for o in r["owners"]] for ref, r in _actions(run).items()} == {
-        "1": ["Jane Smith"], "2": ["A. Jones", "B. Patel"], "3": ["Jane Smith"], "4": ["Post Holder"]}  # the role's holder
+        "1": ["Jane Smith"], "2": ["A. Jones", "B. Patel"], "3": ["Jane Smith"],
+        "4": ["Post Holder"]}  # the role's holder

@@ -32,7 +32,8 @@ _TITLES = (r"mr|mrs|ms|miss|dr|prof|professor|cllr|councillor|sir|dame|dci|di|dc
            r"detective inspector|detective superintendent|detective sergeant|chief inspector")
 _PERSON = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){{0,2}}$|"
                      r"^[A-Z][a-z'’-]+(?:\s+[A-Z]\.?)?\s+[A-Z][a-z'’-]+(?:-[A-Z][a-z]+)?$|"
-                     r"^(?-i:(?:[A-Z]\.\s?){1,2}[A-Z][a-z'’-]+|[A-Z]{1,2}\s[A-Z][a-z'’-]+)$", re.I)  # "A. Jones", "J Smith"
+                     r"^(?-i:(?:[A-Z]\.\s?){1,2}[A-Z][a-z'’-]+|[A-Z]{1,2}\s[A-Z][a-z'’-]+)$",  # "A. Jones", "J Smith"
+                     re.I)
 _WITH_POST = re.compile(r"^(?P<name>[^(),–-]+?)\s*(?:\((?P<post>[^()]+)\)|\s[–-]\s*(?P<dash>.+)|,\s*(?P<comma>.+))$")
 _ROLE_WORDS = re.compile(r"\b(?:head|director|manager|chair|lead|officer|nurse|doctor|service|team|board|group|"
                          r"partnership|council|trust|unit|coordinator|co-ordinator|designated|named|principal|"
