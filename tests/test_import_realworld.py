@@ -237,6 +237,39 @@ def test_workbook_with_several_sheets_an_xlsm_and_the_sheet_flag(tmp_path: Path,
     assert code == 2 and "no sheet named 'Plan' (sheets: Read me, Action plan, Completed)" in err
 
 
+def test_a_chart_sheet_left_active_and_a_protected_plan_sheet(tmp_path: Path, run: Run) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "Plan"
+    ws.append(["Ref", "Action", "Owner", "Due", "RAG"])
+    ws.append(["1", "Do the audit", "Pat", "1 May 2024", "G"])
+    ws.protection.sheet, ws.protection.password = True, "locked"  # protected against editing, not encrypted
+    dashboard = book.create_chartsheet("Dashboard", 0)
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=1, min_row=1, max_row=2))
+    dashboard.add_chart(chart)
+    book.active = 0  # saved with the dashboard showing
+    plan = _save(book, tmp_path / "plan.xlsx")
+    code, summary, err = run("import", str(plan), "--plan", "p", "--json")
+    assert code == 0 and summary["created"] == 1, err
+    code, _, err = run("import", str(plan), "--plan", "p", "--sheet", "Dashboard")
+    assert code == 2 and "sheet 'Dashboard' is a chart, not a worksheet (worksheets: Plan)" in err
+
+
+def test_a_word_table_without_a_header_row_is_refused_with_what_to_add(tmp_path: Path, run: Run) -> None:
+    doc = Document()
+    table = doc.add_table(rows=2, cols=4)
+    _fill(table, [["1.1", "Do it", "Pat", "May 2024"], ["1.2", "Then this", "Sam", "June 2024"]])
+    plan = tmp_path / "plan.docx"
+    doc.save(plan)
+    code, _, err = run("import", str(plan), "--plan", "p")
+    assert code == 2 and "Traceback" not in err
+    assert f"{plan}: table 1: no header row found" in err and "add a header row naming them above the table" in err
+
+
 def test_a_wide_sheet_with_10000_formatted_empty_rows_imports_quickly(tmp_path: Path, run: Run) -> None:
     book = Workbook()
     ws = book.active

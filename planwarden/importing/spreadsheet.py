@@ -53,9 +53,14 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
         book = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise ImportFormatError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-    sheets = [ws for ws in [book.active, *[ws for ws in book.worksheets if ws is not book.active]] if ws is not None]
+    # the active sheet first; a chart sheet (a dashboard left active) has no cells to read
+    sheets = [ws for ws in [book.active, *book.worksheets] if ws is not None and ws in book.worksheets]
+    sheets = list(dict.fromkeys(sheets))
     if sheet is not None:
         sheets = [ws for ws in sheets if ws.title == sheet]
+        if not sheets and sheet in book.sheetnames:
+            raise ImportFormatError(f"sheet {sheet!r} is a chart, not a worksheet (worksheets: "
+                                    f"{', '.join(ws.title for ws in book.worksheets)})")
         if not sheets:
             raise ImportFormatError(f"no sheet named {sheet!r} (sheets: {', '.join(book.sheetnames)})")
     if not sheets:

@@ -335,7 +335,7 @@ class _Reader:
             return (f"{self._where(best[1].number)}: the nearest header row names only {named}: no Action column "
                     "(use --map \"Your header=action\")")
         return (f"{self._prefix()}no header row found: expected columns such as Ref, Action, Owner, Due, RAG and "
-                "Progress (or Action Owner, Lead, By when, Status…)")
+                "Progress (or Action Owner, Lead, By when, Status…); add a header row naming them above the table")
 
     def _header(self, rows: list[SheetRow]) -> tuple[int, _Layout] | None:
         """The header row's index (its last row, for a header over two rows) and the columns.
