@@ -177,6 +177,19 @@ def _give_saved_result(path: Path, cell: str, value: str) -> None:
             archive.writestr(name, data)
 
 
+def test_totals_rows_are_not_actions_wherever_the_word_total_sits(tmp_path: Path, run: Run) -> None:
+    plan = tmp_path / "plan.csv"
+    plan.write_text("Ref,Action,Owner,Due,RAG\n1,Do the audit,Pat,1 May 2024,G\n2,Train staff,Sam,1 June 2024,R\n"
+                    "Total,,,,2\nTotal: 2 actions,,,,\n3,Total review of the front door,Kim,1 July 2024,A\n",
+                    encoding="utf-8")
+    code, summary, _ = run("import", str(plan), "--plan", "p", "--json")
+    assert code == 0 and summary["created"] == 3
+    assert [r["text"] for r in _actions(run).values()] == ["Do the audit", "Train staff",
+                                                           "Total review of the front door"]
+    messages = _messages(summary)
+    assert "line 4: 'Total' read as a totals row" in messages and "line 5: 'Total: 2 actions' read as a totals" in messages
+
+
 def test_american_dates_are_read_month_first_when_the_plan_shows_it(tmp_path: Path, run: Run) -> None:
     plan = tmp_path / "plan.csv"
     plan.write_text("Ref,Action,Owner,Due\n1,Do it,Pat,03/13/2024\n2,Then this,Pat,04/05/2024\n", encoding="utf-8")

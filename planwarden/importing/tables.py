@@ -445,6 +445,8 @@ class _Reader:
                 self._split_merged(row, values, extra)
             else:
                 self._merge(self.drafts[-1], values, extra)
+        elif self._totals(row):
+            return
         elif self._heading_only(row, values, extra):
             return
         elif ref_text and (any_ref(ref_text) or _LETTER.match(ref_text) or self._has_content(values)):
@@ -453,6 +455,15 @@ class _Reader:
             self._start("", row, values, extra)
         else:
             self._orphan(row, values, extra)
+
+    def _totals(self, row: SheetRow) -> bool:
+        """'Total actions | | | 7' (or 'Total' in the Ref column) is a count of the plan, not an action: reported."""
+        texts = [t for t in map(cell_text, row.cells) if t]
+        if not texts or not _TOTALS.match(texts[0]) or not all(re.fullmatch(r"[\d.,%\s]+", t) for t in texts[1:]):
+            return False
+        self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{texts[0][:60]}' read as a "
+                                           "totals row: not imported", row.number))
+        return True
 
     def _separate(self, draft: _Draft, values: dict[str, Any]) -> bool:
         """A row under a merged Ref with its own action, owner or due date is an action of its own."""
@@ -649,13 +660,8 @@ class _Reader:
                 draft.extra[name].append(text)
 
     def _orphan(self, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
-        texts = [t for t in [*map(cell_text, values.values()), *extra.values()] if t]
-        start = texts[0][:60]
+        start = next(t for t in [*map(cell_text, values.values()), *extra.values()] if t)[:60]
         if self.skipping:
-            return
-        if _TOTALS.match(start) and all(re.fullmatch(r"[\d.,%\s]+", t) for t in texts[1:]):
-            self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{start}' read as a totals "
-                                               "row: not imported", row.number))
             return
         if not self.drafts:
             self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: row without a ref before any "
