@@ -350,6 +350,36 @@ def test_word_tracked_changes_import_the_accepted_text_and_comments_stay_out(tmp
         ("Train staff", "Head of EH", "2024-06-01")]
 
 
+def _wrap(element: Any, children: list[Any]) -> None:
+    """Put ``children`` inside a content control (``w:sdt``) where the first of them stood."""
+    control = parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtPr/><w:sdtContent/></w:sdt>')
+    element.insert(list(element).index(children[0]), control)
+    for child in children:
+        control[1].append(child)
+
+
+def test_word_plan_made_from_a_form_template_with_content_controls(tmp_path: Path, run: Run) -> None:
+    """The table in a content control, its action rows in a repeating section, a cell's text in
+    a plain-text control: every action and every word is read."""
+    doc = Document()
+    table = doc.add_table(rows=3, cols=4)
+    _fill(table, [["Ref", "Action", "Lead", "Due"], ["1", "", "DSL", "1 May 2024"],
+                  ["2", "Train staff", "Head of EH", "1 June 2024"]])
+    cell = table.cell(1, 1)._tc
+    _wrap(cell, [p for p in cell if p.tag.endswith("}p")])
+    paragraph = cell.find(".//{*}p")
+    paragraph.append(parse_xml(f'<w:r {nsdecls("w")}><w:t>Audit the cases</w:t></w:r>'))
+    tbl = table._tbl
+    _wrap(tbl, [tr for tr in tbl if tr.tag.endswith("}tr")][1:])
+    _wrap(doc.element.body, [tbl])
+    plan = tmp_path / "plan.docx"
+    doc.save(plan)
+    code, summary, err = run("import", str(plan), "--plan", "p", "--json")
+    assert code == 0 and summary["created"] == 2, err
+    assert [(r["ref"], r["text"], r["owner_text"]) for r in _actions(run).values()] == [
+        ("1", "Audit the cases", "DSL"), ("2", "Train staff", "Head of EH")]
+
+
 def _priority_plan(path: Path) -> Path:
     """One table per priority under its heading, a header over two rows in the first (Word
     merges), bullets and a nested table in cells, a landscape section, a lead merged down,

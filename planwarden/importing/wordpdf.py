@@ -48,6 +48,7 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
     headings: list[tuple[int, str]] = []
     prose: list[str] = []
     text: list[str] = []
+    _unwrap_content_controls(document.element.body)
     for child in document.element.body.iterchildren():
         if child.tag == f"{_W}p":
             paragraph = Paragraph(child, document)
@@ -72,6 +73,28 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
     if preview is not None:
         preview.format = "Word (DOCX)"
     return read_tables(tables, mapping=mapping, preview=preview, text="\n".join(text))
+
+
+def _unwrap_content_controls(body: Any) -> None:
+    """Content controls (``w:sdt``) around a table, its rows or its cells, replaced by what they hold.
+
+    Plans made from a form template wrap the action table, or each action row (a
+    "repeating section"), in content controls; python-docx reads only the body's and the
+    table's direct children, so those tables and rows were not seen at all. The document is
+    only read, never saved, so unwrapping in memory changes nothing on disk.
+    """
+    for sdt in list(body.iter(f"{_W}sdt")):
+        parent = sdt.getparent()
+        content = sdt.find(f"{_W}sdtContent")
+        if parent is None or parent.tag not in _BLOCK_PARENTS or content is None:
+            continue  # a control inside a paragraph: accepted_text reads its runs
+        position = parent.index(sdt)
+        for offset, child in enumerate(list(content)):
+            parent.insert(position + offset, child)
+        parent.remove(sdt)
+
+
+_BLOCK_PARENTS = {f"{_W}body", f"{_W}tbl", f"{_W}tr", f"{_W}tc", f"{_W}sdtContent"}
 
 
 def _heading_level(paragraph: Any, line: str) -> int:
@@ -142,6 +165,7 @@ def _close(open_merge: dict[int, tuple[int, Any]], column: int, row: int,
 
 
 def _cell_text(cell: Any) -> str:
+    """A cell's accepted text, a line per paragraph, then its nested tables a line per row."""
     if not hasattr(cell, "paragraphs"):
         return ""
     lines = [accepted_text(p._p).strip() for p in cell.paragraphs]  # noqa: SLF001
