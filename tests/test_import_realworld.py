@@ -380,6 +380,26 @@ def test_word_plan_made_from_a_form_template_with_content_controls(tmp_path: Pat
         ("1", "Audit the cases", "DSL"), ("2", "Train staff", "Head of EH")]
 
 
+def test_macro_enabled_word_documents_and_templates_are_read(tmp_path: Path, run: Run) -> None:
+    doc = Document()
+    _fill(doc.add_table(rows=2, cols=4), [["Ref", "Action", "Lead", "Due"], ["1", "Do the audit", "DSL", "May 2024"]])
+    plain = tmp_path / "plan.docx"
+    doc.save(plain)
+    for suffix, kind in (("docm", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+                         ("dotx", "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml")):
+        variant = tmp_path / f"plan.{suffix}"
+        with zipfile.ZipFile(plain) as source, zipfile.ZipFile(variant, "w") as target:
+            for name in source.namelist():
+                data = source.read(name)
+                if name == "[Content_Types].xml":
+                    data = data.replace(b"application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                                        b".main+xml", kind.encode())
+                target.writestr(name, data)
+        code, summary, err = run("import", str(variant), "--plan", suffix, "--json")
+        assert code == 0 and summary["created"] == 1, err
+        assert [(r["text"], r["due"]) for r in _actions(run, suffix).values()] == [("Do the audit", "2024-05-31")]
+
+
 def _priority_plan(path: Path) -> Path:
     """One table per priority under its heading, a header over two rows in the first (Word
     merges), bullets and a nested table in cells, a landscape section, a lead merged down,
@@ -546,7 +566,8 @@ def test_files_we_cannot_read_are_refused_in_one_line_naming_the_file(tmp_path: 
     truncated.write_bytes(_council_workbook(tmp_path / "whole.xlsx").read_bytes()[:3000])
     for path, reason in ((encrypted, "password-protected (encrypted): open it, remove the password"),
                          (ods, "an OpenDocument file (.ods/.odt): save it as .xlsx"),
-                         (truncated, "")):
+                         (truncated, "damaged or incomplete (it starts like a Word or Excel file but cannot be "
+                                     "opened): copy or download it again")):
         code, _, err = run("import", str(path), "--plan", "p")
         assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
         assert str(path) in err and reason in err

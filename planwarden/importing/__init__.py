@@ -66,6 +66,8 @@ def detect_format(data: bytes) -> str:
     it as .xlsx" would send its owner the wrong way)."""
     if data[:4] == b"PK\x03\x04":
         names = _zip_names(data)
+        if names is None:
+            return "damaged"
         if any(n.startswith("word/") for n in names):
             return "docx"
         if any(n.startswith("xl/") for n in names):
@@ -80,14 +82,15 @@ def detect_format(data: bytes) -> str:
     return "csv" if _looks_like_csv(data) else "text"
 
 
-def _zip_names(data: bytes) -> list[str]:
+def _zip_names(data: bytes) -> list[str] | None:
+    """The archive's names; None when it cannot be opened (cut short by a copy or a download)."""
     import io
     import zipfile
 
     try:
         return zipfile.ZipFile(io.BytesIO(data)).namelist()
     except zipfile.BadZipFile:
-        return []
+        return None
 
 
 def _looks_like_csv(data: bytes) -> bool:
@@ -117,6 +120,8 @@ _REFUSED = {
     "ole": "an old binary Office file (.doc/.xls): save it as .docx or .xlsx and import that",
     "encrypted": "the file is password-protected (encrypted): open it, remove the password (File > Info > "
                  "Protect Workbook/Document > Encrypt with Password, clear it), save it and import that",
+    "damaged": "the file is damaged or incomplete (it starts like a Word or Excel file but cannot be opened): "
+               "copy or download it again, or open it in Word or Excel and save it again",
     "opendocument": "an OpenDocument file (.ods/.odt): save it as .xlsx (or .docx) and import that",
     "binary": "a binary file, not a plan (expected Word, Excel, PDF, CSV or the seed text layout)",
 }

@@ -21,7 +21,7 @@ import itertools
 import re
 from typing import Any
 
-from planwarden.importing.errors import ImportFormatError
+from planwarden.importing.errors import ImportFormatError, scrub
 from planwarden.importing.parsed import ParsedPlan, Warning_
 from planwarden.plan.rag import colour_of_fill
 from planwarden.importing.tables import (COLUMN_NAMES, Preview, SheetRow, Table, canonical_ref,
@@ -52,7 +52,8 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
     try:
         book = load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise ImportFormatError(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise ImportFormatError(f"not a readable XLSX workbook ({type(exc).__name__}: {scrub(exc)}): it may be "
+                                "damaged; open it and save it again, or export the plan again") from None
     # the active sheet first; a chart sheet (a dashboard left active) has no cells to read
     sheets = [ws for ws in [book.active, *book.worksheets] if ws is not None and ws in book.worksheets]
     sheets = list(dict.fromkeys(sheets))

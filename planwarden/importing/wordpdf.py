@@ -22,7 +22,7 @@ import io
 import re
 from typing import Any
 
-from planwarden.importing.errors import ImportFormatError
+from planwarden.importing.errors import ImportFormatError, scrub
 from planwarden.plan.rag import colour_of_fill
 from planwarden.importing.parsed import ParsedPlan
 from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading, titles_above_header
@@ -41,9 +41,10 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
     from docx.text.paragraph import Paragraph
 
     try:
-        document = Document(io.BytesIO(data))
+        document = Document(io.BytesIO(_as_document(data)))
     except Exception as exc:  # python-docx raises many types for a damaged file
-        raise ImportFormatError(f"not a readable Word document ({type(exc).__name__}: {exc})") from None
+        raise ImportFormatError(f"not a readable Word document ({type(exc).__name__}: {scrub(exc)}): it may be "
+                                "damaged; open it and save it again, or export the plan again") from None
     tables: list[Table] = []
     headings: list[tuple[int, str]] = []
     prose: list[str] = []
@@ -73,6 +74,35 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
     if preview is not None:
         preview.format = "Word (DOCX)"
     return read_tables(tables, mapping=mapping, preview=preview, text="\n".join(text))
+
+
+_WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_WORD_VARIANTS = (b"application/vnd.ms-word.document.macroEnabled.main+xml",
+                  b"application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+                  b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml")
+
+
+def _as_document(data: bytes) -> bytes:
+    """A macro-enabled document (.docm) or a template (.dotx, .dotm) as a plain .docx, in memory.
+
+    python-docx opens only the plain document type and refused the others with its own
+    message; their text and tables are the same. Macros are never run, only left unread.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+        if not any(variant in types for variant in _WORD_VARIANTS):
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for item in archive.infolist():
+                content = archive.read(item)
+                if item.filename == "[Content_Types].xml":
+                    for variant in _WORD_VARIANTS:
+                        content = content.replace(variant, _WORD_MAIN)
+                copy.writestr(item, content)
+    return out.getvalue()
 
 
 def _unwrap_content_controls(body: Any) -> None:
@@ -205,7 +235,8 @@ def parse_pdf(data: bytes, *, mapping: dict[str, str] | None = None, preview: Pr
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types for a damaged file
-        raise ImportFormatError(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+        raise ImportFormatError(f"not a readable PDF ({type(exc).__name__}: {scrub(exc)}): it may be "
+                                "damaged; open it and save it again, or export the plan again") from None
     tables: list[Table] = []
     text: list[str] = []
     with pdf:
