@@ -706,3 +706,15 @@ def test_owners_as_plans_write_them_draft_the_right_directory(tmp_path: Path, ru
     assert {ref: [o["name"] for o in r["owners"]] for ref, r in _actions(run).items()} == {
         "1": ["Jane Smith"], "2": ["A. Jones", "B. Patel"], "3": ["Jane Smith"],
         "4": ["Post Holder"]}  # the role's holder
+
+
+def test_a_misspelt_map_header_is_named_not_silently_ignored(tmp_path: Path, run: Run) -> None:
+    plan = tmp_path / "odd.csv"
+    plan.write_text("Item,Thing to do,Named person,Finish\n1,Write it,Pat,1 May 2024\n", encoding="utf-8")
+    code, _, err = run("import", str(plan), "--plan", "p", "--map", "Thing todo=action,Named person=owner")
+    assert code == 2 and "--map names no column of the file: 'thing todo' (check the spelling" in err
+    assert str(plan) in err and "line 1" in err
+    code, summary, _ = run("import", str(plan), "--plan", "p", "--json",
+                           "--map", "Thing to do=action,Nmed person=owner")
+    assert code == 0 and "--map names no column of the file: 'nmed person'" in _messages(summary)
+    assert _actions(run)["1"]["owner_text"] == ""  # nothing guessed: the secretary sees why

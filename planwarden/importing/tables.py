@@ -243,13 +243,19 @@ def read_tables(tables: list[Table], *, mapping: dict[str, str] | None = None, t
             reader.table(table, index)
         except NoHeader as exc:
             failures.append(exc)
+    unmatched = [h for h in reader.mapping if h not in reader.headers_read]
+    unmatched_text = (f"--map names no column of the file: {', '.join(repr(h) for h in unmatched)} (check the "
+                      "spelling against the header row)") if unmatched else ""
     if reader.drafts:
         reader.plan.warnings.extend(Warning_(None, "table", f"{exc}: not an action table, skipped")
                                     for exc in failures)
+        if unmatched:
+            reader.plan.warnings.insert(0, Warning_(None, "map", f"{unmatched_text}: ignored"))
     else:
         telling = [f for f in failures if "Action column" in str(f)]
         if failures and (len(tables) == 1 or telling):
-            raise (telling or failures)[0]
+            first = (telling or failures)[0]
+            raise NoHeader(f"{unmatched_text}; {first}") if unmatched else first
         raise NoHeader("no action table found: no table has a header row naming an Action column "
                        "(or Ref, Owner, Due, RAG…); use --map \"Your header=action\" to name it")
     everything = "\n".join([text, *(t.prose for t in tables), *(h for t in tables for _, h in t.headings),
@@ -279,6 +285,7 @@ class _Reader:
         self.fills: dict[tuple[int, int], str] = {}
         self.hidden: set[int] = set()
         self.month_first = False
+        self.headers_read: set[str] = set()  # every header of the tables read, to check --map against
         self.table_generated = False
 
     # ------------------------------------------------------------------ tables
@@ -327,6 +334,7 @@ class _Reader:
 
     def _no_header(self, rows: list[SheetRow]) -> str:
         """Why no row is a header: the nearest candidate and what it lacks, or what was expected."""
+        self.headers_read.update(normalise_header(cell_text(c)) for r in rows[:50] for c in r.cells if cell_text(c))
         candidates = [(len(self._layout(r).columns), r) for r in rows[:50]]
         best = max(candidates, key=lambda c: c[0], default=(0, None))
         if best[1] is not None and best[0] >= 1:
@@ -393,6 +401,7 @@ class _Reader:
                     break
 
     def _check(self, layout: _Layout, row: SheetRow) -> None:
+        self.headers_read.update(normalise_header(h) for h in layout.header if h)
         if "action" not in layout.columns:
             found = ", ".join(h for h in layout.header if h)
             raise NoHeader(f"{self._prefix()}no Action column in the header row "
