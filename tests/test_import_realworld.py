@@ -135,6 +135,22 @@ def test_excel_with_title_rows_a_two_row_header_priority_rows_and_a_totals_row(t
     assert _actions(run) == rows
 
 
+def test_bands_across_a_sheet_with_plain_numbered_refs_are_its_sections(tmp_path: Path, run: Run) -> None:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    for row in [["Ref", "Action", "Owner", "Due", "RAG"], ["Early help"], ["1", "Launch the assessment", "DSL",
+                "May 2024", "G"], ["2", "Train the hubs", "DSL", "June 2024", "A"], ["Neglect"],
+                ["3", "Adopt the toolkit", "Head of Service", "July 2024", "R"]]:
+        ws.append(row)
+    ws.merge_cells("A2:E2")
+    ws.merge_cells("A5:E5")
+    code, summary, err = run("import", str(_save(book, tmp_path / "plan.xlsx")), "--plan", "p", "--json")
+    assert code == 0 and summary["created"] == 3, err
+    assert {ref: r["section"] for ref, r in _actions(run).items()} == {
+        "1": "1. Early help", "2": "1. Early help", "3": "2. Neglect"}
+
+
 def test_excel_colours_hidden_rows_and_formulas(tmp_path: Path, run: Run) -> None:
     """RAG by fill colour only; a hidden row is still an action (and said); a formula's saved
     result is read, and a formula saved without one is named instead of vanishing."""

@@ -286,6 +286,7 @@ class _Reader:
         self.hidden: set[int] = set()
         self.month_first = False
         self.headers_read: set[str] = set()  # every header of the tables read, to check --map against
+        self.flat_refs = False
         self.table_generated = False
 
     # ------------------------------------------------------------------ tables
@@ -308,6 +309,9 @@ class _Reader:
         self.fills, self.hidden = table.fills, table.hidden
         header = [h.lower() for h in self.layout.header]
         self.table_has_refs = "ref" in self.layout.columns
+        column = self.layout.columns.get("ref")
+        refs = [cell_text(_at(row, column)) for row in table.rows[start:]] if column is not None else []
+        self.flat_refs = any(refs) and not any("." in r for r in refs)  # 1, 2, 3: bands are the only sections
         for row in table.rows[start:]:
             if [cell_text(c).lower() for c in row.cells] == header:
                 continue  # the header repeated on a new page
@@ -550,7 +554,8 @@ class _Reader:
     def _unnumbered_heading(self, row: SheetRow, values: dict[str, Any], text: str) -> bool:
         """A row whose only text is in its first cell, outside the action, owner, due, rating and
         progress columns (a band merged across the table, "Leadership and governance"), is a heading:
-        in a table without refs it opens the next section. Reported, so nothing vanishes unseen."""
+        in a table without refs, or with refs that carry no section (1, 2, 3), it opens the next
+        section. Reported, so nothing vanishes unseen."""
         assert self.layout is not None
         content = {self.layout.columns[k] for k in ("action", "owner", "due", "rag", "progress", "outcomes")
                    if k in self.layout.columns}
@@ -559,7 +564,7 @@ class _Reader:
             return False
         self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{text[:60]}' read as a "
                                            "heading", row.number))
-        if not self.table_has_refs:
+        if not self.table_has_refs or self.flat_refs:
             numbers = [int(n) for n in self.sections if n.isdigit()]
             self._open_parts(("section", str(max(numbers, default=0) + 1), " ".join(text.split())))
         return True
