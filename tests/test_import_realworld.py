@@ -151,6 +151,20 @@ def test_bands_across_a_sheet_with_plain_numbered_refs_are_its_sections(tmp_path
         "1": "1. Early help", "2": "1. Early help", "3": "2. Neglect"}
 
 
+def test_a_ref_such_as_2_1_is_in_section_2_after_an_unnumbered_band(tmp_path: Path, run: Run) -> None:
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    for row in [["Ref", "Action", "Owner", "Due"], ["1", "Priority 1: Early help"], ["1.1", "Launch", "DSL", "May 2024"],
+                ["Neglect"], ["2.1", "Adopt the toolkit", "Head of Service", "June 2024"]]:
+        ws.append(row)
+    ws.merge_cells("B2:D2")
+    ws.merge_cells("A4:D4")
+    code, _, err = run("import", str(_save(book, tmp_path / "plan.xlsx")), "--plan", "p", "--json")
+    assert code == 0, err
+    assert {ref: r["section"] for ref, r in _actions(run).items()} == {"1.1": "1. Early help", "2.1": "2."}  # untitled
+
+
 def test_excel_colours_hidden_rows_and_formulas(tmp_path: Path, run: Run) -> None:
     """RAG by fill colour only; a hidden row is still an action (and said); a formula's saved
     result is read, and a formula saved without one is named instead of vanishing."""

@@ -656,10 +656,9 @@ class _Reader:
         """Section and area of an action: its Section/Area cells, else its ref (1.1a -> 1, 1.1)."""
         assert self.layout is not None
         m = re.match(r"^(\d+)\.(\d+)[a-z.]", ref)
+        numbered = re.match(r"^\d+\.\d", ref)  # 2.1 is in section 2, whatever heading came last
         section = self.section if "section" in self.layout.columns else (
-            ref.split(".")[0] if m else self.section)
-        if section is None and re.match(r"^\d+\.\d", ref):
-            section = ref.split(".")[0]  # 2.1 with no heading above it: section 2
+            ref.split(".")[0] if numbered else self.section)
         derived = f"{m.group(1)}.{m.group(2)}" if m else None
         if derived in self.areas:
             return section, derived
