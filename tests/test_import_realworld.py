@@ -155,8 +155,9 @@ def test_a_ref_such_as_2_1_is_in_section_2_after_an_unnumbered_band(tmp_path: Pa
     book = Workbook()
     ws = book.active
     assert ws is not None
-    for row in [["Ref", "Action", "Owner", "Due"], ["1", "Priority 1: Early help"], ["1.1", "Launch", "DSL", "May 2024"],
-                ["Neglect"], ["2.1", "Adopt the toolkit", "Head of Service", "June 2024"]]:
+    for row in [["Ref", "Action", "Owner", "Due"], ["1", "Priority 1: Early help"],
+                ["1.1", "Launch", "DSL", "May 2024"], ["Neglect"],
+                ["2.1", "Adopt the toolkit", "Head of Service", "June 2024"]]:
         ws.append(row)
     ws.merge_cells("B2:D2")
     ws.merge_cells("A4:D4")
