@@ -222,6 +222,23 @@ def test_totals_rows_are_not_actions_wherever_the_word_total_sits(tmp_path: Path
     assert "line 5: 'Total: 2 actions' read as a totals row" in messages
 
 
+def test_coloured_dots_in_the_rag_column_are_read_by_their_colour(tmp_path: Path, run: Run) -> None:
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["Ref", "Action", "Owner", "Due", "RAG"])
+    for ref, colour in (("1", "FF0000"), ("2", "FFC000"), ("3", None)):
+        ws.append([ref, f"Action {ref}", "Pat", "May 2024", "●"])
+        if colour:
+            ws.cell(ws.max_row, 5).font = Font(color=colour)
+    code, summary, err = run("import", str(_save(book, tmp_path / "plan.xlsx")), "--plan", "p", "--json")
+    assert code == 0, err
+    assert [r["rag"] for r in _actions(run).values()] == ["red", "amber", None]
+    assert "3 rag row 4: RAG colour lost" in _messages(summary)  # a black dot says nothing: reported
+
+
 def test_american_dates_are_read_month_first_when_the_plan_shows_it(tmp_path: Path, run: Run) -> None:
     plan = tmp_path / "plan.csv"
     plan.write_text("Ref,Action,Owner,Due\n1,Do it,Pat,03/13/2024\n2,Then this,Pat,04/05/2024\n", encoding="utf-8")

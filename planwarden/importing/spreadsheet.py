@@ -23,7 +23,7 @@ from typing import Any
 
 from planwarden.importing.errors import ImportFormatError, scrub
 from planwarden.importing.parsed import ParsedPlan, Warning_
-from planwarden.plan.rag import colour_of_fill
+from planwarden.plan.rag import colour_of_fill, parse_rating
 from planwarden.importing.tables import (COLUMN_NAMES, Preview, SheetRow, Table, canonical_ref,
                                          column_key, read_tables, split_heading)
 
@@ -146,7 +146,7 @@ def _sheet_rows(ws: Any, theme: list[str]) -> tuple[list[SheetRow], list[tuple[i
         if r > height or c > width:
             continue
         if cell.value is not None:
-            grid[r - 1][c - 1] = _value(cell)
+            grid[r - 1][c - 1] = _value(cell, theme)
             continue
         fill = cell.fill if cell.has_style else None
         if fill is not None and fill.fill_type == "solid":
@@ -158,13 +158,17 @@ def _sheet_rows(ws: Any, theme: list[str]) -> tuple[list[SheetRow], list[tuple[i
     return rows, merges, fills
 
 
-def _value(cell: Any) -> Any:
-    """A cell's value; a date shown as a month ("Mar-24", "March 2024") as that month's text.
+def _value(cell: Any, theme: list[str]) -> Any:
+    """A cell's value; a dot ("●") coloured red, amber or green as that colour's name; a date
+    shown as a month ("Mar-24", "March 2024") as that month's text.
 
     Typing "March 2024" into Excel stores 1 March 2024 and shows "Mar-24": read as the date,
     the action fell due a month early. As text it means the end of the month, as written.
     """
     value = cell.value
+    if isinstance(value, str) and parse_rating(value).colour_lost:
+        colour = colour_of_fill(_rgb(cell.font.color, theme)) if cell.has_style and cell.font else None
+        return colour or value  # "●" in red type: the rating is the dot's colour
     if isinstance(value, dt.datetime | dt.date) and cell.is_date:
         shown = re.sub(r'"[^"]*"|\[[^\]]*\]', "", str(cell.number_format or "")).lower()
         if "d" not in shown and "y" in shown:
