@@ -222,7 +222,7 @@ def test_totals_rows_are_not_actions_wherever_the_word_total_sits(tmp_path: Path
     assert "line 5: 'Total: 2 actions' read as a totals row" in messages
 
 
-def test_coloured_dots_in_the_rag_column_are_read_by_their_colour(tmp_path: Path, run: Run) -> None:
+def test_coloured_dots_in_the_rag_column_are_read_by_their_colour_in_excel_and_word(tmp_path: Path, run: Run) -> None:
     from openpyxl.styles import Font
 
     book = Workbook()
@@ -237,6 +237,17 @@ def test_coloured_dots_in_the_rag_column_are_read_by_their_colour(tmp_path: Path
     assert code == 0, err
     assert [r["rag"] for r in _actions(run).values()] == ["red", "amber", None]
     assert "3 rag row 4: RAG colour lost" in _messages(summary)  # a black dot says nothing: reported
+
+    from docx.shared import RGBColor
+
+    doc = Document()
+    table = doc.add_table(rows=3, cols=4)
+    _fill(table, [["Ref", "Action", "Lead", "RAG"], ["1", "Do it", "Pat", ""], ["2", "Then this", "Sam", ""]])
+    for row, colour in ((1, RGBColor(0x00, 0xB0, 0x50)), (2, RGBColor(0xFF, 0x00, 0x00))):
+        table.cell(row, 3).paragraphs[0].add_run("●").font.color.rgb = colour
+    doc.save(tmp_path / "plan.docx")
+    assert run("import", str(tmp_path / "plan.docx"), "--plan", "w")[0] == 0
+    assert [r["rag"] for r in _actions(run, "w").values()] == ["green", "red"]
 
 
 def test_american_dates_are_read_month_first_when_the_plan_shows_it(tmp_path: Path, run: Run) -> None:

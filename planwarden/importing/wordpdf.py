@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from planwarden.importing.errors import ImportFormatError, scrub
-from planwarden.plan.rag import colour_of_fill
+from planwarden.plan.rag import colour_of_fill, parse_rating
 from planwarden.importing.parsed import ParsedPlan
 from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading, titles_above_header
 
@@ -201,7 +201,16 @@ def _cell_text(cell: Any) -> str:
     lines = [accepted_text(p._p).strip() for p in cell.paragraphs]  # noqa: SLF001
     for nested in getattr(cell, "tables", []):
         lines.extend(" ".join(_cell_text(c) for c in row.cells) for row in nested.rows)
-    return "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if line)
+    return _dot_colour(cell._tc, text) or text  # noqa: SLF001
+
+
+def _dot_colour(tc: Any, text: str) -> str | None:
+    """A dot ("●") typed in red, amber or green: the colour's name, the rating the plan gives."""
+    if not text or not parse_rating(text).colour_lost:
+        return None
+    colour = tc.find(f".//{_W}rPr/{_W}color")
+    return colour_of_fill(colour.get(f"{_W}val")) if colour is not None else None
 
 
 def accepted_text(paragraph: Any) -> str:
