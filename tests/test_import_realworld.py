@@ -310,6 +310,26 @@ def test_workbook_with_several_sheets_an_xlsm_and_the_sheet_flag(tmp_path: Path,
     assert code == 2 and "no sheet named 'Plan' (sheets: Read me, Action plan, Completed)" in err
 
 
+def test_hidden_sheets_are_named_not_read_unless_asked_for(tmp_path: Path, run: Run) -> None:
+    book = Workbook()
+    plan_sheet = book.active
+    assert plan_sheet is not None
+    plan_sheet.title = "Plan"
+    for title, rows in ((plan_sheet, [["1", "Do the audit", "Pat", "1 May 2024", "A"]]),
+                        (book.create_sheet("Plan v1 (old)"), [["1", "Old wording", "Pat", "1 May 2023", "R"],
+                                                              ["9", "Dropped action", "Kim", "1 May 2023", "R"]])):
+        title.append(["Ref", "Action", "Owner", "Due", "RAG"])
+        for row in rows:
+            title.append(row)
+    book["Plan v1 (old)"].sheet_state = "hidden"
+    plan = _save(book, tmp_path / "plan.xlsx")
+    code, summary, err = run("import", str(plan), "--plan", "p", "--json")
+    assert code == 0 and summary["created"] == 1, err
+    assert "sheet 'Plan v1 (old)' is hidden in Excel: not read (--sheet 'Plan v1 (old)' reads it)" in _messages(summary)
+    code, summary, err = run("import", str(plan), "--plan", "q", "--sheet", "Plan v1 (old)", "--json")
+    assert code == 0 and [r["text"] for r in _actions(run, "q").values()] == ["Old wording", "Dropped action"]
+
+
 def test_a_chart_sheet_left_active_and_a_protected_plan_sheet(tmp_path: Path, run: Run) -> None:
     from openpyxl.chart import BarChart, Reference
 

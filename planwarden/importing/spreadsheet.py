@@ -46,7 +46,11 @@ def parse_csv(data: bytes, *, mapping: dict[str, str] | None = None, preview: Pr
 
 def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str] | None = None,
                preview: Preview | None = None) -> ParsedPlan:
-    """A plan from XLSX bytes: every worksheet with an action table (the active one first), or ``sheet``."""
+    """A plan from XLSX bytes: every visible worksheet with an action table (the active one first), or ``sheet``.
+
+    A hidden sheet (an old version, a lookup list) is not read unless named: reading it put
+    its rows among the plan's or reported them all as duplicates. Each is named in the summary.
+    """
     from openpyxl import load_workbook
 
     try:
@@ -66,6 +70,8 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
             raise ImportFormatError(f"no sheet named {sheet!r} (sheets: {', '.join(book.sheetnames)})")
     if not sheets:
         raise ImportFormatError("the workbook has no worksheets")
+    hidden_sheets = [ws.title for ws in sheets if ws.sheet_state != "visible"] if sheet is None else []
+    sheets = [ws for ws in sheets if ws.title not in hidden_sheets] or sheets  # only hidden sheets: read them
     tables = []
     theme = _theme_colours(book.loaded_theme)
     for ws in sheets:
@@ -75,8 +81,17 @@ def parse_xlsx(data: bytes, *, sheet: str | None = None, mapping: dict[str, str]
                             hidden=hidden))
     if preview is not None:
         preview.format = "XLSX"
-    parsed = read_tables(tables, mapping=mapping, preview=preview)
+    skipped = [t for t in hidden_sheets if t not in {ws.title for ws in sheets}]
+    try:
+        parsed = read_tables(tables, mapping=mapping, preview=preview)
+    except ImportFormatError as exc:
+        if not skipped:
+            raise
+        raise ImportFormatError(f"{exc} (hidden sheets not read: {', '.join(skipped)}; --sheet NAME reads one)"
+                                ) from None
     parsed.warnings.extend(_unsaved_formulas(data, [ws.title for ws in sheets]))
+    parsed.warnings.extend(Warning_(None, "sheet", f"sheet {t!r} is hidden in Excel: not read (--sheet {t!r} reads it)")
+                           for t in skipped)
     return parsed
 
 
