@@ -61,31 +61,36 @@ class ReadOptions:
 
 
 def detect_format(data: bytes) -> str:
-    """'docx', 'xlsx', 'pdf', 'csv' or 'text', from the bytes (the extension is never trusted)."""
+    """'docx', 'xlsx', 'pdf', 'csv' or 'text', from the bytes (the extension is never trusted);
+    else a kind that ``_REFUSED`` explains (an encrypted workbook is an OLE file too, but "save
+    it as .xlsx" would send its owner the wrong way)."""
     if data[:4] == b"PK\x03\x04":
         names = _zip_names(data)
+        if names is None:
+            return "damaged"
         if any(n.startswith("word/") for n in names):
             return "docx"
         if any(n.startswith("xl/") for n in names):
             return "xlsx"
-        return "zip"
+        return "opendocument" if "content.xml" in names and "mimetype" in names else "zip"
     if data.lstrip()[:5] == b"%PDF-":
         return "pdf"
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        return "ole"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: old Office, or a password
+        return "encrypted" if "EncryptedPackage".encode("utf-16-le") in data else "ole"
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "binary"
     return "csv" if _looks_like_csv(data) else "text"
 
 
-def _zip_names(data: bytes) -> list[str]:
+def _zip_names(data: bytes) -> list[str] | None:
+    """The archive's names; None when it cannot be opened (cut short by a copy or a download)."""
     import io
     import zipfile
 
     try:
         return zipfile.ZipFile(io.BytesIO(data)).namelist()
     except zipfile.BadZipFile:
-        return []
+        return None
 
 
 def _looks_like_csv(data: bytes) -> bool:
@@ -113,6 +118,11 @@ def _looks_like_csv(data: bytes) -> bool:
 _REFUSED = {
     "zip": "a ZIP archive that is neither a Word nor an Excel document",
     "ole": "an old binary Office file (.doc/.xls): save it as .docx or .xlsx and import that",
+    "encrypted": "the file is password-protected (encrypted): open it, remove the password (File > Info > "
+                 "Protect Workbook/Document > Encrypt with Password, clear it), save it and import that",
+    "damaged": "the file is damaged or incomplete (it starts like a Word or Excel file but cannot be opened): "
+               "copy or download it again, or open it in Word or Excel and save it again",
+    "opendocument": "an OpenDocument file (.ods/.odt): save it as .xlsx (or .docx) and import that",
     "binary": "a binary file, not a plan (expected Word, Excel, PDF, CSV or the seed text layout)",
 }
 

@@ -7,7 +7,8 @@ the plan and drafts the directory entries the secretary has to complete with add
   every part then names a person ("Inspector Adams, DCI Littlewood and DCI Whittaker"), so
   "Head of Safeguarding, Acute Trust" stays one role;
 - a part with a title ("DCI", "Dr", "Inspector", "Mrs"…) or shaped like a name ("Jane
-  Shuttleworth") is a person; one naming a board, group, panel, committee, partnership… is
+  Shuttleworth", "A. Jones", "J Smith") is a person; a name with the post beside it ("Jane
+  Smith (Head of EH)", "Jane Smith, Head of EH") is that person, with the text as an alias; one naming a board, group, panel, committee, partnership… is
   a group; anything else is a role (a post: "Head of MASH"), with a placeholder holder;
 - texts the current directory already resolves are left out; each entry says which
   actions use it. Emails are left empty: the file does not load until they are filled in,
@@ -30,7 +31,10 @@ _TITLES = (r"mr|mrs|ms|miss|dr|prof|professor|cllr|councillor|sir|dame|dci|di|dc
            r"superintendent|chief superintendent|inspector|ch insp|insp|sergeant|sgt|pc|detective chief inspector|"
            r"detective inspector|detective superintendent|detective sergeant|chief inspector")
 _PERSON = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){{0,2}}$|"
-                     r"^[A-Z][a-z'’-]+(?:\s+[A-Z]\.?)?\s+[A-Z][a-z'’-]+(?:-[A-Z][a-z]+)?$", re.I)
+                     r"^[A-Z][a-z'’-]+(?:\s+[A-Z]\.?)?\s+[A-Z][a-z'’-]+(?:-[A-Z][a-z]+)?$|"
+                     r"^(?-i:(?:[A-Z]\.\s?){1,2}[A-Z][a-z'’-]+|[A-Z]{1,2}\s[A-Z][a-z'’-]+)$",  # "A. Jones", "J Smith"
+                     re.I)
+_WITH_POST = re.compile(r"^(?P<name>[^(),–-]+?)\s*(?:\((?P<post>[^()]+)\)|\s[–-]\s*(?P<dash>.+)|,\s*(?P<comma>.+))$")
 _ROLE_WORDS = re.compile(r"\b(?:head|director|manager|chair|lead|officer|nurse|doctor|service|team|board|group|"
                          r"partnership|council|trust|unit|coordinator|co-ordinator|designated|named|principal|"
                          r"assistant|chief|executive|commissioning|safeguarding|police|health|social|care|gp|protection|public|"
@@ -46,6 +50,7 @@ class Suggestion:
     kind: str  # "person" | "role" | "group"
     name: str
     refs: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # the plan's own texts for this person ("Jane Smith (Head of EH)")
 
     @property
     def id(self) -> str:
@@ -70,6 +75,19 @@ def split_owners(text: str) -> list[str]:
     return [p.strip(" .") for p in parts if p.strip(" .")]
 
 
+def person_with_post(text: str) -> str | None:
+    """'Jane Smith (Head of EH)', 'Jane Smith, Head of EH', 'Jane Smith – Head of EH' -> 'Jane Smith'; else None.
+
+    Plans often give the post beside the name. Drafted as a role, the person would need a
+    made-up holder; drafted as the person, with the plan's text as an alias, the directory
+    resolves the text as written.
+    """
+    m = _WITH_POST.match(tidy(text))
+    if m is None or not is_person(m["name"].strip()):
+        return None
+    return m["name"].strip()
+
+
 def kind_of(text: str) -> str:
     if _GROUP.search(text):
         return "group"
@@ -88,7 +106,11 @@ def suggest(session: Session, plan_key: str, directory: Directory) -> list[Sugge
         for part in split_owners(owner_text):
             if directory.lookup(part) is not None:
                 continue
-            entry = found.setdefault(normalise(part), Suggestion(kind_of(part), part))
+            person = person_with_post(part)
+            name = person or part
+            entry = found.setdefault(normalise(name), Suggestion("person" if person else kind_of(part), name))
+            if person and part not in entry.aliases:
+                entry.aliases.append(part)
             if ref not in entry.refs:
                 entry.refs.append(ref)
     return list(found.values())
@@ -121,8 +143,9 @@ def directory_toml(suggestions: list[Suggestion], plan_key: str) -> str:
     roles = [s for s in suggestions if s.kind == "role"]
     groups = [s for s in suggestions if s.kind == "group"]
     for s in people:
+        aliases = [f"aliases = [{', '.join(_q(a) for a in s.aliases)}]"] if s.aliases else []
         out += [f"# used by {', '.join(s.refs)}", "[[people]]", f"id = {_q(s.id)}", f"name = {_q(s.name)}",
-                'email = ""  # TODO', ""]
+                *aliases, 'email = ""  # TODO', ""]
     for s in [*roles, *groups]:
         out += [f"# {'post' if s.kind == 'role' else 'group'} holder: TODO", "[[people]]",
                 f"id = {_q(s.id + '.holder')}", 'name = ""  # TODO', 'email = ""  # TODO', ""]

@@ -53,7 +53,8 @@ from planwarden.importing.parsed import ParsedAction, ParsedArea, ParsedPlan, Pa
 # --------------------------------------------------------------------------- vocabulary
 
 _COLUMN_RULES: list[tuple[str, re.Pattern[str]]] = [(key, re.compile(rx)) for key, rx in [
-    ("extra", r"^date (?:raised|added|agreed|identified|opened|logged|of (?:inspection|review|report))\b"),
+    ("extra", r"^date (?:raised|added|agreed|identified|opened|logged|of (?:inspection|review|report))\b"
+              r"|^(?:date (?:completed|closed|achieved|signed off)|(?:actual )?completed (?:date|on))\b"),
     ("ref", r"^(?:ref|refs|reference|ref no|ref number|no|number|action (?:ref|no|number|id)|id|#|item|item no)$"),
     ("owner", r"\b(?:owners?|leads?|lead officer|lead agency|responsible|responsibility|accountable|who|by whom)\b"),
     ("milestones", r"^milestones?\b"),
@@ -67,7 +68,8 @@ _COLUMN_RULES: list[tuple[str, re.Pattern[str]]] = [(key, re.compile(rx)) for ke
                  r"|\bsuccess look like\b|^measures? of success\b|^impact\b|^how will we know\b"),
     ("section", r"^(?:section|priority)$"),
     ("area", r"^(?:area|priority area|theme)$"),
-    ("action", r"^(?:actions?|what we will do|tasks?|activity|activities|specific actions?|actions? required"
+    ("action", r"^(?:actions?|what we will do|what (?:will we|are we going to|we are going to|needs? to be) do(?:ne)?"
+               r"|tasks?|activity|activities|specific actions?|actions? required"
                r"|actions? to be taken|key actions?|what will be done|planned actions?)\b"),
     ("recommendation", r"^(?:recommendations?|issues?|findings?|improvements? required|areas? for improvement)\b"),
 ]]
@@ -83,6 +85,9 @@ _LEADING_REF = re.compile(r"^(?P<ref>\d{1,2}(?:\.\d{1,2}){0,2}[a-z]?|[A-Z]{1,2}\
 _LEADING_LETTER = re.compile(r"^\(?(?P<l>[a-z])[).]\s+(?=\S)")
 _SECTION = re.compile(r"^(?:(?:section|priority|recommendation|objective|theme|area|aim|outcome|key issue|"
                       r"standard|strand|workstream)\s+)?(?P<number>\d{1,2})\s*[.:)–-]?\s+(?P<title>[^\d\s].*)$", re.I)
+_LOWER = ("green", "amber", "red")
+_NUMERIC_DATE = re.compile(r"^\s*(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?:\d{4}|\d{2})\s*$")
+_TOTALS = re.compile(r"^(?:grand\s+)?(?:totals?|number of actions|count)\b", re.I)
 _AREA = re.compile(r"^(?P<number>\d{1,2}\.\d{1,2})\.?\s+(?P<title>[^\d\s].*)$")
 
 
@@ -168,6 +173,7 @@ class Table:
     headings: list[tuple[int, str]] = field(default_factory=list)  # (level 1 section / 2 area, text) above it
     prose: str = ""  # paragraphs between the last heading and the table: the area's findings
     fills: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, 0-based column) -> "Red"… shading
+    hidden: set[int] = field(default_factory=set)  # rows hidden in Excel: read, and reported
 
 
 def cell_text(value: Any) -> str:
@@ -237,13 +243,19 @@ def read_tables(tables: list[Table], *, mapping: dict[str, str] | None = None, t
             reader.table(table, index)
         except NoHeader as exc:
             failures.append(exc)
+    unmatched = [h for h in reader.mapping if h not in reader.headers_read]
+    unmatched_text = (f"--map names no column of the file: {', '.join(repr(h) for h in unmatched)} (check the "
+                      "spelling against the header row)") if unmatched else ""
     if reader.drafts:
         reader.plan.warnings.extend(Warning_(None, "table", f"{exc}: not an action table, skipped")
                                     for exc in failures)
+        if unmatched:
+            reader.plan.warnings.insert(0, Warning_(None, "map", f"{unmatched_text}: ignored"))
     else:
         telling = [f for f in failures if "Action column" in str(f)]
         if failures and (len(tables) == 1 or telling):
-            raise (telling or failures)[0]
+            first = (telling or failures)[0]
+            raise NoHeader(f"{unmatched_text}; {first}") if unmatched else first
         raise NoHeader("no action table found: no table has a header row naming an Action column "
                        "(or Ref, Owner, Due, RAG…); use --map \"Your header=action\" to name it")
     everything = "\n".join([text, *(t.prose for t in tables), *(h for t in tables for _, h in t.headings),
@@ -271,6 +283,10 @@ class _Reader:
         self.heading_count = [0, 0]
         self.brag_header = False
         self.fills: dict[tuple[int, int], str] = {}
+        self.hidden: set[int] = set()
+        self.month_first = False
+        self.headers_read: set[str] = set()  # every header of the tables read, to check --map against
+        self.flat_refs = False
         self.table_generated = False
 
     # ------------------------------------------------------------------ tables
@@ -290,9 +306,12 @@ class _Reader:
                 self.group, self.table_generated = None, False
         assert self.layout is not None
         continuation = self._apply_merges(table, self.layout.columns)
-        self.fills = table.fills
+        self.fills, self.hidden = table.fills, table.hidden
         header = [h.lower() for h in self.layout.header]
         self.table_has_refs = "ref" in self.layout.columns
+        column = self.layout.columns.get("ref")
+        refs = [cell_text(_at(row, column)) for row in table.rows[start:]] if column is not None else []
+        self.flat_refs = any(refs) and not any("." in r for r in refs)  # 1, 2, 3: bands are the only sections
         for row in table.rows[start:]:
             if [cell_text(c).lower() for c in row.cells] == header:
                 continue  # the header repeated on a new page
@@ -319,6 +338,7 @@ class _Reader:
 
     def _no_header(self, rows: list[SheetRow]) -> str:
         """Why no row is a header: the nearest candidate and what it lacks, or what was expected."""
+        self.headers_read.update(normalise_header(cell_text(c)) for r in rows[:50] for c in r.cells if cell_text(c))
         candidates = [(len(self._layout(r).columns), r) for r in rows[:50]]
         best = max(candidates, key=lambda c: c[0], default=(0, None))
         if best[1] is not None and best[0] >= 1:
@@ -327,17 +347,27 @@ class _Reader:
             return (f"{self._where(best[1].number)}: the nearest header row names only {named}: no Action column "
                     "(use --map \"Your header=action\")")
         return (f"{self._prefix()}no header row found: expected columns such as Ref, Action, Owner, Due, RAG and "
-                "Progress (or Action Owner, Lead, By when, Status…)")
+                "Progress (or Action Owner, Lead, By when, Status…); add a header row naming them above the table")
 
     def _header(self, rows: list[SheetRow]) -> tuple[int, _Layout] | None:
-        for index, row in enumerate(rows[:50]):
-            layout = self._layout(row)
-            known = set(layout.columns)
-            if ("action" in known and len(known) >= 2) or len(known) >= 3:
-                self._infer(layout, rows[index + 1:])
-                self._check(layout, row)
-                return index, layout
-        return None
+        """The header row's index (its last row, for a header over two rows) and the columns.
+
+        A row naming three columns but no action (a document-control block above the plan:
+        Version, Date, Owner, Status) is passed over while a later row names the action.
+        """
+        candidates = [(i, row, self._layout(row)) for i, row in enumerate(rows[:50])]
+        candidates = [(i, row, layout) for i, row, layout in candidates
+                      if ("action" in layout.columns and len(layout.columns) >= 2) or len(layout.columns) >= 3]
+        if not candidates:
+            return None
+        index, row, layout = next((c for c in candidates if "action" in c[2].columns), candidates[0])
+        below = rows[index + 1] if index + 1 < len(rows) else None
+        combined = _two_row_header(row, below, layout) if below is not None else None
+        if combined is not None:
+            row, layout, index = combined, self._layout(combined), index + 1
+        self._infer(layout, rows[index + 1:])
+        self._check(layout, row)
+        return index, layout
 
     def _layout(self, row: SheetRow) -> _Layout:
         columns: dict[str, int] = {}
@@ -375,6 +405,7 @@ class _Reader:
                     break
 
     def _check(self, layout: _Layout, row: SheetRow) -> None:
+        self.headers_read.update(normalise_header(h) for h in layout.header if h)
         if "action" not in layout.columns:
             found = ", ".join(h for h in layout.header if h)
             raise NoHeader(f"{self._prefix()}no Action column in the header row "
@@ -427,6 +458,8 @@ class _Reader:
                 self._split_merged(row, values, extra)
             else:
                 self._merge(self.drafts[-1], values, extra)
+        elif self._totals(row):
+            return
         elif self._heading_only(row, values, extra):
             return
         elif ref_text and (any_ref(ref_text) or _LETTER.match(ref_text) or self._has_content(values)):
@@ -435,6 +468,15 @@ class _Reader:
             self._start("", row, values, extra)
         else:
             self._orphan(row, values, extra)
+
+    def _totals(self, row: SheetRow) -> bool:
+        """'Total actions | | | 7' (or 'Total' in the Ref column) is a count of the plan, not an action: reported."""
+        texts = [t for t in map(cell_text, row.cells) if t]
+        if not texts or not _TOTALS.match(texts[0]) or not all(re.fullmatch(r"[\d.,%\s]+", t) for t in texts[1:]):
+            return False
+        self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{texts[0][:60]}' read as a "
+                                           "totals row: not imported", row.number))
+        return True
 
     def _separate(self, draft: _Draft, values: dict[str, Any]) -> bool:
         """A row under a merged Ref with its own action, owner or due date is an action of its own."""
@@ -512,7 +554,8 @@ class _Reader:
     def _unnumbered_heading(self, row: SheetRow, values: dict[str, Any], text: str) -> bool:
         """A row whose only text is in its first cell, outside the action, owner, due, rating and
         progress columns (a band merged across the table, "Leadership and governance"), is a heading:
-        in a table without refs it opens the next section. Reported, so nothing vanishes unseen."""
+        in a table without refs, or with refs that carry no section (1, 2, 3), it opens the next
+        section. Reported, so nothing vanishes unseen."""
         assert self.layout is not None
         content = {self.layout.columns[k] for k in ("action", "owner", "due", "rag", "progress", "outcomes")
                    if k in self.layout.columns}
@@ -521,7 +564,7 @@ class _Reader:
             return False
         self.plan.warnings.append(Warning_(None, "row", f"{self._where(row.number)}: '{text[:60]}' read as a "
                                            "heading", row.number))
-        if not self.table_has_refs:
+        if not self.table_has_refs or self.flat_refs:
             numbers = [int(n) for n in self.sections if n.isdigit()]
             self._open_parts(("section", str(max(numbers, default=0) + 1), " ".join(text.split())))
         return True
@@ -529,6 +572,7 @@ class _Reader:
     def _start(self, ref_text: str, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
         values = dict(values)
         ref, generated = self._ref(ref_text, values)
+        self._heading_row_above(ref)
         if ref in self.seen:
             self.plan.warnings.append(Warning_(ref, "ref", f"{self._where(row.number)}: {ref} appears again (first at "
                                                f"{self.seen[ref]}): this row is not imported", row.number))
@@ -542,6 +586,9 @@ class _Reader:
         draft = _Draft(ref, row.number, self._where(row.number), section=section, area=area, generated=generated)
         self.drafts.append(draft)
         self._merge(draft, values, extra)
+        if row.number in self.hidden:
+            self._warn(draft, "row", "the row is hidden in Excel: imported (delete the row if it is not part of the "
+                                     "plan)")
         if not generated and re.fullmatch(r"\d{1,3}", ref):
             self.group = draft
 
@@ -562,6 +609,24 @@ class _Reader:
         if ref_text:
             return any_ref(ref_text) or " ".join(ref_text.split()), False
         return self._generate(), True
+
+    def _heading_row_above(self, ref: str) -> None:
+        """Row '1 | Priority 1: Early help' (a title only) followed by 1.1 is section 1's heading, not an action.
+
+        Left as an action it would get reminders with no owner and count in every report.
+        """
+        group = self.group
+        if group is None or group not in self.drafts or not ref.startswith(f"{group.ref}."):
+            return
+        if set(group.values) - {"action"} or any(group.extra.values()):
+            return
+        self.drafts.remove(group)
+        del self.seen[group.ref]
+        title = _join_text(group.values.get("action", []))
+        parts = split_heading(title)
+        self._open_parts(("section", group.ref, parts[2] if parts and parts[1] == group.ref else title))
+        self.plan.warnings.append(Warning_(None, "row", f"{group.where}: '{title[:60]}' has a ref but only a title: "
+                                           f"read as the heading of section {group.ref}", group.line))
 
     def _lettered(self, letter: str) -> str:
         """'b' under group row '1' -> '1b'; the group row itself becomes section 1 (it holds no action)."""
@@ -591,8 +656,9 @@ class _Reader:
         """Section and area of an action: its Section/Area cells, else its ref (1.1a -> 1, 1.1)."""
         assert self.layout is not None
         m = re.match(r"^(\d+)\.(\d+)[a-z.]", ref)
+        numbered = re.match(r"^\d+\.\d", ref)  # 2.1 is in section 2, whatever heading came last
         section = self.section if "section" in self.layout.columns else (
-            ref.split(".")[0] if m else self.section)
+            ref.split(".")[0] if numbered else self.section)
         derived = f"{m.group(1)}.{m.group(2)}" if m else None
         if derived in self.areas:
             return section, derived
@@ -627,6 +693,7 @@ class _Reader:
         self.scale: ratings.Scale = "brag" if brag else "rag"
         self.preview.scale = self.scale
         self.plan.rating_scale = "brag" if brag else None  # no sign of BRAG: the plan keeps its scale
+        self.month_first = self._month_first()
         self.plan.actions = [self._finish(d) for d in self.drafts]
         self.plan.sections = list(self.sections.values())
         generated = [d.ref for d in self.drafts if d.generated]
@@ -661,13 +728,35 @@ class _Reader:
             action.milestones = sorted({x for x in real if x < action.due})
             if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
                 self._warn(d, "due", f"the due date was a number; read as an Excel date {action.due}")
+                action.due_text = " ".join(cell_text(_as_date(v) or v) for v in values)  # "31 March 2024", not 45382
             return
         parsed = parse_due(action.due_text)
         action.due, action.milestones = parsed.due, parsed.milestones
+        numeric = _NUMERIC_DATE.match(action.due_text)
+        if self.month_first and numeric and int(numeric["b"]) <= 12 and action.due is not None:
+            action.due = action.due.replace(month=action.due.day, day=action.due.month)  # 04/05/2024: 5 April
         for message in parsed.warnings:
             self._warn(d, "due", message)
         if parsed.kind in ("ongoing", "to-be-determined"):
             self._warn(d, "due", f"'{action.due_text}' gives no due date: reminders wait for one")
+
+    def _month_first(self) -> bool:
+        """Dates such as 03/13/2024 (only month first reads) and none such as 13/03/2024: an American plan.
+
+        Then 04/05/2024 in the same plan is 5 April, not 4 May; the summary says so once.
+        """
+        numeric = [m for d in self.drafts for v in d.values.get("due", [])
+                   if (m := _NUMERIC_DATE.match(cell_text(v)))]
+        american = [m.group(0) for m in numeric if int(m["a"]) <= 12 < int(m["b"])]
+        british = [m.group(0) for m in numeric if int(m["b"]) <= 12 < int(m["a"])]
+        if american and british:
+            self.plan.warnings.append(Warning_(None, "due", f"dates are written both day first ({british[0]}) and "
+                                               f"month first ({american[0]}): dates such as 04/05/2024 are read day "
+                                               "first (4 May); check them"))
+        elif american:
+            self.plan.warnings.append(Warning_(None, "due", f"dates are written month first ({american[0]}): dates "
+                                               "such as 04/05/2024 are read month first too (5 April)"))
+        return bool(american) and not british
 
     def _milestones(self, action: ParsedAction, values: list[Any]) -> None:
         for value in values:
@@ -676,6 +765,7 @@ class _Reader:
             action.milestones = sorted({*action.milestones, *found})
 
     def _rating(self, action: ParsedAction, d: _Draft, values: list[Any]) -> None:
+        values = [self._between(d, v) for v in values]
         readings = [ratings.parse_rating(cell_text(v), self.scale) for v in values]
         rated = [r for r in readings if r.rag]
         action.rag = rated[0].rag if rated else None
@@ -688,6 +778,18 @@ class _Reader:
         elif not rated and values:
             self._warn(d, "rag", f"RAG '{cell_text(values[0])}' not understood: RAG left unknown")
 
+    def _between(self, d: _Draft, value: Any) -> Any:
+        """'Amber/Green' (between two colours): the lower one, reported, so nothing looks better than it is."""
+        parts = [p.strip() for p in re.split(r"\s*[/\\]\s*|\s+to\s+", cell_text(value)) if p.strip()]
+        if len(parts) != 2 or ratings.parse_rating(cell_text(value), self.scale).rag:
+            return value
+        colours = [ratings.parse_rating(p, self.scale).rag for p in parts]
+        if None in colours:
+            return value
+        lower = max(parts, key=lambda p: _LOWER.index(ratings.parse_rating(p, self.scale).rag or "green"))
+        self._warn(d, "rag", f"RAG '{cell_text(value)}' is between two ratings: read as the lower, {lower}")
+        return lower
+
     def _prefix(self) -> str:
         return f"{self.name}: " if self.name else ""
 
@@ -696,6 +798,52 @@ class _Reader:
 
     def _warn(self, d: _Draft, field_name: str, message: str) -> None:
         self.plan.warnings.append(Warning_(d.ref, field_name, f"{d.where}: {message}", d.line))
+
+
+def titles_above_header(rows: list[SheetRow]) -> tuple[list[str], list[SheetRow]]:
+    """A Word or PDF table's own title rows ("Priority 1 – Early help" merged across, above
+    its header row) as headings, and the rows left.
+
+    Left in the table they were passed over with the rows above the header, so the
+    priority's title was lost and, in a plan without refs, the next table's rows were
+    numbered on from the first instead of as section 2.
+    """
+    titles: list[str] = []
+    for index, row in enumerate(rows):
+        texts = list(dict.fromkeys(t for t in (cell_text(c) for c in row.cells) if t))
+        if len(texts) != 1 or len(texts[0]) > 150:
+            known = {column_key(t) for t in texts} - {None}
+            return (titles, rows[index:]) if titles and len(known) >= 2 else ([], rows)
+        titles.append(" ".join(texts[0].split()))
+    return [], rows
+
+
+def _two_row_header(top: SheetRow, below: SheetRow, layout: _Layout) -> SheetRow | None:
+    """A header over two rows ("Progress" merged over "Update" and "RAG"), as one row; else None.
+
+    The row under the header is its second row when it holds only short labels, nothing in
+    the action column but a column name, and at least one label under a blank header cell
+    or two labels that name columns. A label naming a column replaces the one above it;
+    another is added to it ("Target date" over "Revised": "Target date Revised").
+    """
+    texts = [cell_text(c) for c in below.cells]
+    filled = [(i, t) for i, t in enumerate(texts) if t]
+    action = layout.columns.get("action")
+    if not filled or any(not isinstance(below.cells[i], str) or len(t) > 60 or "\n" in t for i, t in filled):
+        return None
+    if action is not None and action < len(texts) and texts[action] and column_key(texts[action]) is None:
+        return None
+    header = [cell_text(c) for c in top.cells] + [""] * max(0, len(texts) - len(top.cells))
+    named = sum(column_key(t) is not None for _, t in filled)
+    if not (any(not header[i] for i, _ in filled) or named >= 2) or any(any_ref(t) for _, t in filled):
+        return None
+    combined, parent = list(header), ""
+    for i, above in enumerate(header):
+        parent = above or parent
+        sub = texts[i] if i < len(texts) else ""
+        if sub and sub != above:
+            combined[i] = sub if column_key(sub) or not parent else f"{parent} {sub}"
+    return SheetRow(below.number, combined)
 
 
 def _at(row: SheetRow, i: int) -> Any:

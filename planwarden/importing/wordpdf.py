@@ -22,10 +22,10 @@ import io
 import re
 from typing import Any
 
-from planwarden.importing.errors import ImportFormatError
-from planwarden.plan.rag import colour_of_fill
+from planwarden.importing.errors import ImportFormatError, scrub
+from planwarden.plan.rag import colour_of_fill, parse_rating
 from planwarden.importing.parsed import ParsedPlan
-from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading
+from planwarden.importing.tables import Preview, SheetRow, Table, read_tables, split_heading, titles_above_header
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s+(?:of|/)\s+\d+)?$", re.I)
@@ -41,17 +41,19 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
     from docx.text.paragraph import Paragraph
 
     try:
-        document = Document(io.BytesIO(data))
+        document = Document(io.BytesIO(_as_document(data)))
     except Exception as exc:  # python-docx raises many types for a damaged file
-        raise ImportFormatError(f"not a readable Word document ({type(exc).__name__}: {exc})") from None
+        raise ImportFormatError(f"not a readable Word document ({type(exc).__name__}: {scrub(exc)}): it may be "
+                                "damaged; open it and save it again, or export the plan again") from None
     tables: list[Table] = []
     headings: list[tuple[int, str]] = []
     prose: list[str] = []
     text: list[str] = []
+    _unwrap_content_controls(document.element.body)
     for child in document.element.body.iterchildren():
         if child.tag == f"{_W}p":
             paragraph = Paragraph(child, document)
-            line = " ".join(paragraph.text.split())
+            line = " ".join(accepted_text(child).split())
             text.append(line)
             level = _heading_level(paragraph, line)
             if level:
@@ -62,14 +64,67 @@ def parse_docx(data: bytes, *, mapping: dict[str, str] | None = None, preview: P
         elif child.tag == f"{_W}tbl":
             number = len(tables) + 1
             rows, merges, fills = _docx_rows(DocxTable(child, document))
-            tables.append(Table(rows, merges, unit="row", name=f"table {number}", headings=headings,
-                                prose="\n\n".join(prose), fills=fills))
+            titles, rows = titles_above_header(rows)
+            tables.append(Table(rows, merges, unit="row", name=f"table {number}",
+                                headings=[*headings, *((1, t) for t in titles)], prose="\n\n".join(prose),
+                                fills=fills))
             headings, prose = [], []
     if not tables:
         raise ImportFormatError("the Word document has no tables: planwarden reads the action table(s) of a plan")
     if preview is not None:
         preview.format = "Word (DOCX)"
     return read_tables(tables, mapping=mapping, preview=preview, text="\n".join(text))
+
+
+_WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_WORD_VARIANTS = (b"application/vnd.ms-word.document.macroEnabled.main+xml",
+                  b"application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+                  b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml")
+
+
+def _as_document(data: bytes) -> bytes:
+    """A macro-enabled document (.docm) or a template (.dotx, .dotm) as a plain .docx, in memory.
+
+    python-docx opens only the plain document type and refused the others with its own
+    message; their text and tables are the same. Macros are never run, only left unread.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+        if not any(variant in types for variant in _WORD_VARIANTS):
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for item in archive.infolist():
+                content = archive.read(item)
+                if item.filename == "[Content_Types].xml":
+                    for variant in _WORD_VARIANTS:
+                        content = content.replace(variant, _WORD_MAIN)
+                copy.writestr(item, content)
+    return out.getvalue()
+
+
+def _unwrap_content_controls(body: Any) -> None:
+    """Content controls (``w:sdt``) around a table, its rows or its cells, replaced by what they hold.
+
+    Plans made from a form template wrap the action table, or each action row (a
+    "repeating section"), in content controls; python-docx reads only the body's and the
+    table's direct children, so those tables and rows were not seen at all. The document is
+    only read, never saved, so unwrapping in memory changes nothing on disk.
+    """
+    for sdt in list(body.iter(f"{_W}sdt")):
+        parent = sdt.getparent()
+        content = sdt.find(f"{_W}sdtContent")
+        if parent is None or parent.tag not in _BLOCK_PARENTS or content is None:
+            continue  # a control inside a paragraph: accepted_text reads its runs
+        position = parent.index(sdt)
+        for offset, child in enumerate(list(content)):
+            parent.insert(position + offset, child)
+        parent.remove(sdt)
+
+
+_BLOCK_PARENTS = {f"{_W}body", f"{_W}tbl", f"{_W}tr", f"{_W}tc", f"{_W}sdtContent"}
 
 
 def _heading_level(paragraph: Any, line: str) -> int:
@@ -140,12 +195,43 @@ def _close(open_merge: dict[int, tuple[int, Any]], column: int, row: int,
 
 
 def _cell_text(cell: Any) -> str:
+    """A cell's accepted text, a line per paragraph, then its nested tables a line per row."""
     if not hasattr(cell, "paragraphs"):
         return ""
-    lines = [p.text.strip() for p in cell.paragraphs]
+    lines = [accepted_text(p._p).strip() for p in cell.paragraphs]  # noqa: SLF001
     for nested in getattr(cell, "tables", []):
-        lines.extend(" ".join(c.text.strip() for c in row.cells) for row in nested.rows)
-    return "\n".join(line for line in lines if line)
+        lines.extend(" ".join(_cell_text(c) for c in row.cells) for row in nested.rows)
+    text = "\n".join(line for line in lines if line)
+    return _dot_colour(cell._tc, text) or text  # noqa: SLF001
+
+
+def _dot_colour(tc: Any, text: str) -> str | None:
+    """A dot ("●") typed in red, amber or green: the colour's name, the rating the plan gives."""
+    if not text or not parse_rating(text).colour_lost:
+        return None
+    colour = tc.find(f".//{_W}rPr/{_W}color")
+    return colour_of_fill(colour.get(f"{_W}val")) if colour is not None else None
+
+
+def accepted_text(paragraph: Any) -> str:
+    """A paragraph's text with every tracked change accepted.
+
+    python-docx's ``Paragraph.text`` reads only the runs directly under the paragraph, so a
+    tracked insertion (``w:ins``), a content control (``w:sdt``) and a moved-to passage
+    were lost: a plan edited with Track Changes on imported without its latest words. The
+    accepted text is every ``w:t`` outside deletions and moved-from passages (deleted text
+    is ``w:delText``, never ``w:t``); tabs and line breaks are kept as spaces and newlines.
+    """
+    parts: list[str] = []
+    for element in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if any(a.tag in _REJECTED for a in element.iterancestors()):
+            continue
+        parts.append(element.text or "" if element.tag == f"{_W}t" else _BREAKS[element.tag])
+    return "".join(parts)
+
+
+_REJECTED = {f"{_W}del", f"{_W}moveFrom"}
+_BREAKS = {f"{_W}tab": " ", f"{_W}br": "\n", f"{_W}cr": "\n"}
 
 
 # --------------------------------------------------------------------------- PDF
@@ -158,7 +244,8 @@ def parse_pdf(data: bytes, *, mapping: dict[str, str] | None = None, preview: Pr
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types for a damaged file
-        raise ImportFormatError(f"not a readable PDF ({type(exc).__name__}: {exc})") from None
+        raise ImportFormatError(f"not a readable PDF ({type(exc).__name__}: {scrub(exc)}): it may be "
+                                "damaged; open it and save it again, or export the plan again") from None
     tables: list[Table] = []
     text: list[str] = []
     with pdf:
@@ -169,7 +256,8 @@ def parse_pdf(data: bytes, *, mapping: dict[str, str] | None = None, preview: Pr
     if not "".join(text).strip():
         raise ImportFormatError("the PDF has no text (a scan?): export the plan from Word or Excel instead")
     if not tables:
-        raise ImportFormatError("no tables found in the PDF: planwarden reads the action table(s) of a plan")
+        raise ImportFormatError("no tables found in the PDF (tables are found by their ruled lines; one drawn "
+                                "without borders is not): import the Word or Excel file the PDF was made from")
     if preview is not None:
         preview.format = "PDF"
     return read_tables(tables, mapping=mapping, preview=preview, text="\n".join(text))
@@ -188,8 +276,10 @@ def _page_tables(page: Any, page_number: int) -> list[Table]:
         rows = [SheetRow(i, [" ".join(c.split()) if c is not None else None for c in row])
                 for i, row in enumerate(table.extract(), start=1)]
         rows = [r for r in rows if not all(_PAGE_NUMBER.match(c or "") or not c for c in r.cells)]
+        titles, rows = titles_above_header(rows)
         name = f"page {page_number}" + (f" table {index}" if len(found) > 1 else "")
-        out.append(Table(rows, _pdf_merges(rows), unit="row", name=name, headings=headings))
+        out.append(Table(rows, _pdf_merges(rows), unit="row", name=name,
+                         headings=[*headings, *((1, t) for t in titles)]))
         top = y1
     return out
 
