@@ -17,6 +17,12 @@ QUOTE_MARK = "-----Original Message-----"
 _BLOCK = {"p", "div", "br", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "section",
           "article", "header", "footer", "hr", "pre", "blockquote", "center", "dl", "dt", "dd", "address"}
 _DROP = {"script", "style", "head", "title", "meta", "link", "noscript", "template", "svg", "object", "iframe"}
+# Styles that hide an element from the person reading the mail: what they cannot see is
+# not what they wrote (a hidden "RAG: Red" must not rate the action).
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all"
+                           r"|font-size\s*:\s*0(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:!important\s*)?(?:;|$)"
+                           r"|opacity\s*:\s*0(?:\.0*)?\s*(?:!important\s*)?(?:;|$)"
+                           r"|max-height\s*:\s*0(?:px)?\s*(?:!important\s*)?(?:;|$))", re.I)
 
 
 def _is_quote(tag: Tag) -> bool:
@@ -26,6 +32,10 @@ def _is_quote(tag: Tag) -> bool:
     ident = str(tag.get("id") or "")
     return (tag.name == "blockquote" or "gmail_quote" in classes or "moz-cite-prefix" in classes
             or "yahoo_quoted" in classes or ident in ("divRplyFwdMsg", "appendonsend", "mail-editor-reference-message-container"))
+
+
+def _is_hidden(tag: Tag) -> bool:
+    return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
 
 
 def html_to_text(markup: str) -> str:
@@ -50,7 +60,7 @@ def _emit(node: Tag, out: list[str], depth: int = 0) -> None:
                 continue
             out.append(" ".join(str(child).split(" ")).replace("\n", " "))
             continue
-        if not isinstance(child, Tag) or child.name in _DROP:
+        if not isinstance(child, Tag) or child.name in _DROP or _is_hidden(child):
             continue
         if _is_quote(child):
             out.append(f"\n\n{QUOTE_MARK}\n\n")
