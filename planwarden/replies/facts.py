@@ -49,6 +49,7 @@ class Facts:
     auth: auth.AuthVerdict = field(default_factory=lambda: auth.AuthVerdict(False))
     auth_required: bool = False
     ours: frozenset[str] = frozenset()  # Message-IDs named by the message that planwarden sent
+    ours_recipients: frozenset[str] = frozenset()  # who those messages went to: the only addresses a bounce can mark
     people: frozenset[str] = frozenset()  # every address in the directory
     own_addresses: frozenset[str] = frozenset()  # planwarden's own sending and reply-to addresses
 
@@ -84,8 +85,10 @@ def gather(session: Session, config: Config, directory: Directory, mail: ParsedM
 def _bounce_facts(session: Session, config: Config, directory: Directory, mail: ParsedMail, facts: Facts) -> None:
     named = [*mail.reported_message_ids, *mail.parent_ids, *_ids_in_text(mail)][:60]
     if named:
-        facts.ours = frozenset(session.scalars(select(OutboxMessage.message_id)
-                                               .where(OutboxMessage.message_id.in_(named))))
+        rows = session.execute(select(OutboxMessage.message_id, OutboxMessage.to, OutboxMessage.cc)
+                               .where(OutboxMessage.message_id.in_(named))).all()
+        facts.ours = frozenset(mid for mid, _to, _cc in rows)
+        facts.ours_recipients = frozenset(a.lower() for _mid, to, cc in rows for a in [*(to or []), *(cc or [])])
     facts.people = frozenset(p.email.lower() for p in directory.config.people)
     facts.own_addresses = frozenset({config.mail.from_address.lower(),
                                      *(p.mailbox.lower() for p in config.settings.plans if p.mailbox),
