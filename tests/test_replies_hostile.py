@@ -245,7 +245,7 @@ def _cases() -> list[Case]:
                                                      subject="RE: [planwarden evil 1.1a] Reminder"),
              "quarantined", "no-action", "plan 'evil'"))
     # ------------------------------------------------------------------ structure
-    add(Case("nested-50-deep", _nested(50), "quarantined", "empty"))
+    add(Case("nested-50-deep", _nested(50), "quarantined", "unreadable", "nested over 20 deep"))
     add(Case("missing-boundary", mail("--x\r\nContent-Type: text/plain\r\n\r\nRAG: Red\r\n--x--",
                                       ctype="multipart/mixed"), "quarantined", "empty"))
     add(Case("five-megabytes", mail("Training is under way.\nRAG: Red\n" + "lorem ipsum dolor " * 300_000),
@@ -298,6 +298,10 @@ def _cases() -> list[Case]:
         f"Final-Recipient: rfc822; {CLAIRE}\r\nAction: failed\r\nStatus: 5.1.1\r\n",
         params="; report-type=delivery-status", from_="MAILER-DAEMON@evil.example", subject="Undeliverable",
         in_reply_to=REMINDER_21D), "ignored", "bounce", "was not a recipient"))
+    add(Case("text-bounce-names-someone-the-reminder-never-went-to",
+             mail(f"Your message to {CLAIRE} could not be delivered.\nOriginal message: {REMINDER_21D}",
+                  from_="Mail Delivery Subsystem <mailer-daemon@evil.example>", subject="Undeliverable: Reminder",
+                  in_reply_to=REMINDER_21D), "ignored", "bounce", "was not a recipient"))
     return cases
 
 
@@ -500,6 +504,8 @@ def test_payload_in_the_board_pack_and_the_export_is_text(env: Env, tmp_path: Pa
 
     env.ingest(_payload_reply())
     env.ingest(mail("=1+1", from_="James Adams <james.adams@example.org>", in_reply_to=REMINDER_21D))
+    held = env.ingest(mail("RAG: Green", from_="x@evil.example", subject="<script>alert('s')</script> =cmd|'/C calc'!A0"))
+    assert held.outcome == "quarantined"  # listed in the secretary's annex
     out = tmp_path / "plan.xlsx"
     with env.sessions.begin() as s:
         export_plan(s, "jtai", out)  # control characters once made this fail (IllegalCharacterError)
@@ -518,6 +524,10 @@ def test_payload_in_the_board_pack_and_the_export_is_text(env: Env, tmp_path: Pa
         text = "\n".join(p.extract_text() or "" for p in pdf.pages)
         uris = [a.get("uri") or "" for p in pdf.pages for a in (p.annots or [])]
     assert "<script>alert('x')</script> {{ 7*7 }}" in text and not any("evil.example" in u for u in uris)
+    assert built.annex is not None
+    with pdfplumber.open(io.BytesIO(built.annex.read_bytes())) as annex:
+        listed = " ".join((p.extract_text() or "") for p in annex.pages).replace("\n", " ")
+    assert "<script>alert('s')</script>" in listed
 
 
 def test_rules_table_in_the_docs_names_every_rule() -> None:

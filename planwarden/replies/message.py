@@ -346,16 +346,21 @@ def _is_attachment(part: email.message.Message) -> bool:
     return part.get_content_maintype() not in ("text", "multipart", "message") or bool(part.get_filename())
 
 
-def _walk(part: email.message.Message, depth: int = 0) -> list[email.message.Message]:
+DEEP_FLAG = "body could not be read (MIME parts nested over 20 deep)"
+
+
+def _walk(part: email.message.Message, depth: int = 0, flags: list[str] | None = None) -> list[email.message.Message]:
     """Leaf parts in order, not descending into forwarded messages (they are attachments)."""
     if depth > 20:
+        if flags is not None and DEEP_FLAG not in flags:
+            flags.append(DEEP_FLAG)  # what lies deeper is not read: the reply is not read whole
         return []
     if part.is_multipart() and part.get_content_type() not in ("message/rfc822", "message/delivery-status"):
         leaves: list[email.message.Message] = []
         payload = part.get_payload()
         for sub in payload if isinstance(payload, list) else []:
             if isinstance(sub, email.message.Message):
-                leaves.extend(_walk(sub, depth + 1))
+                leaves.extend(_walk(sub, depth + 1, flags))
         return leaves
     return [part]
 
@@ -377,7 +382,7 @@ def _read_body(mail: ParsedMail, msg: email.message.Message) -> None:
     if msg.get_content_type() == "multipart/report":
         _read_report(mail, msg)
     mail.receipt = _is_receipt(msg)
-    for part in _walk(msg):
+    for part in _walk(msg, flags=mail.flags):
         ctype = part.get_content_type()
         if ctype in ("message/delivery-status", "text/rfc822-headers") and mail.delivery_status is not None:
             continue
