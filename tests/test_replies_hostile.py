@@ -25,6 +25,7 @@ import io
 import itertools
 import json
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -374,6 +375,18 @@ def test_replayed_message_applies_once(env: Env) -> None:
     assert env.ingest(changed).rule == "duplicate" and env.action("1.1a").rag == "green"
     assert env.ingest(without_id).outcome == "applied" and env.ingest(without_id).rule == "duplicate"
     assert len(env.updates("1.1a")) == 2 and len(env.outbox("confirmation")) == 2
+
+
+@pytest.mark.parametrize("body", ["Training is under way." + " " * 150_000 + "Done.\nRAG: Green",
+                                  "Training is under way.\n" + " " * 40_000 + "\nRAG: Green"],
+                         ids=["run-inside-a-line", "line-of-spaces"])
+def test_a_run_of_spaces_cannot_stall_collection(env: Env, body: str) -> None:
+    """A 40-150 KB reply of spaces once took one to two minutes (regexes backtracking); the
+    mailbox waits for each message, so it must be read, recorded and answered in seconds."""
+    started = time.monotonic()
+    result = env.ingest(mail(body))
+    assert time.monotonic() - started < 15
+    assert result.outcome == "applied" and env.action("1.1a").rag == "green" and len(env.outbox("confirmation")) == 1
 
 
 def test_forged_bounce_marks_nobody_and_tells_nobody(env: Env) -> None:

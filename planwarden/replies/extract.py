@@ -118,10 +118,9 @@ _AFTER_HOPE = re.compile(r"\A[ \t]*[,(\-–—]?[ \t]*(?:not|no|nearly|almost|ho
 
 
 def _hedged(text: str, start: int, end: int) -> bool:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    return bool(_BEFORE_PAST.search(text[line_start:start])
-                or _AFTER_HOPE.match(text[end:line_end if line_end >= 0 else len(text)]))
+    """Whether the words just before or after a label, on its line, make it past or hoped for."""
+    before = text[max(0, start - 40):start].rsplit("\n", 1)[-1]
+    return bool(_BEFORE_PAST.search(before) or _AFTER_HOPE.match(text[end:end + 40].split("\n", 1)[0]))
 
 
 def rated_refs(text: str, known: Collection[str] | None) -> list[str]:
