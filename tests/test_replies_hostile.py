@@ -231,6 +231,10 @@ def _cases() -> list[Case]:
              "applied", "apply", changed=(("2.1c", "green"), ("3.4a", "red"))))
     add(Case("reply-to-a-rates-b", mail("Update on 2.1c: green, all delivered."), "quarantined", "conflicting",
              "a rating is written for 2.1c"))
+    add(Case("reply-to-a-names-someone-elses-b", mail("2.1d GREEN - the interviews have started."),
+             "quarantined", "sender", "not an owner or registered deputy of 2.1d"))
+    add(Case("from-address-with-comment-is-the-owner", mail(rag_red, from_=f"{CLAIRE}(Claire Littlewood)"),
+             "applied", "apply", changed=(("1.1a", "red"),)))
     add(Case("other-owner-answers-my-reminder",
              mail("RAG: Green", from_="James Adams <james.adams@example.org>"), "quarantined", "sender",
              "james.adams@example.org is not an owner"))
@@ -362,6 +366,23 @@ def test_withdrawn_action_reply_is_quarantined(env: Env) -> None:
     result = env.ingest(mail("RAG: Green"))
     assert (result.outcome, result.rule) == ("quarantined", "no-action")
     assert "deleted since the reminder was sent" in result.reason and update_count(env) == 0
+
+
+def test_an_old_reminder_answered_after_the_action_changed_hands(env: Env) -> None:
+    """The reminder's Message-ID never expires, but only the action's current owners may use it."""
+    from planwarden.plan.directory import Directory
+    from planwarden.plan.models import ActionOwner
+    from planwarden.plan.store import sync_person
+
+    with env.sessions.begin() as s:
+        action = s.get(Action, env.ids["1.1a"])
+        assert action is not None
+        action.owners.clear()
+        james = sync_person(s, Directory(env.config.directory).person("james.adams"))  # type: ignore[arg-type]
+        action.owners.append(ActionOwner(person_id=james.id, via="James Adams", kind="person", position=0))
+    result = env.ingest(mail("Training is under way.\nRAG: Green"))
+    assert (result.outcome, result.rule) == ("quarantined", "sender") and CLAIRE in result.reason
+    assert env.action("1.1a").rag == "amber" and update_count(env) == 0
 
 
 def test_replayed_message_applies_once(env: Env) -> None:
