@@ -218,6 +218,11 @@ def _cases() -> list[Case]:
                      ("html-hidden-attribute", _hidden("hidden")),
                      ("html-mso-hide", _hidden('style="mso-hide:all"')),
                      ("html-font-size-0", _hidden('style="font-size:0px"')),
+                     ("html-hidden-by-a-style-block", mail(
+                         "<html><head><style>/* preheader */ .pre, #x { display: none; }</style></head><body>"
+                         '<p>Training is under way.</p><div class="note pre">RAG: Red</div></body></html>',
+                         ctype="text/html; charset=utf-8")),
+                     ("html-css-comment-in-style", _hidden('style="color:#000; /* tidy */ display:none"')),
                      ("html-comment", mail("<p>Training is under way.</p><!-- RAG: Red -->", ctype="text/html")),
                      ("subject-only", mail("Training is under way.", subject="RE: Reminder RAG: Red")),
                      ("forwarded-rfc822-attachment", mp("mixed", _PLAIN, _RFC822)),
