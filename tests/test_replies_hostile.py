@@ -234,6 +234,18 @@ def _cases() -> list[Case]:
     add(Case("two-refs-two-ratings", mail("2.1c GREEN - all delivered.\n\n3.4a RED - minutes missing.",
                                           in_reply_to=REMINDER_DIGEST),
              "applied", "apply", changed=(("2.1c", "green"), ("3.4a", "red"))))
+    add(Case("plain-version-rates-html-version-does-not", mp(
+        "alternative", "Content-Type: text/plain; charset=utf-8\r\n\r\nTraining is under way.\r\nRAG: Red\r\n",
+        "Content-Type: text/html; charset=utf-8\r\n\r\n<p>Training is under way.</p>"
+        '<p style="display:none">RAG: Red</p>\r\n'), "quarantined", "conflicting", "the HTML version the sender saw"))
+    add(Case("html-version-rates-plain-version-does-not", mp(
+        "alternative", "Content-Type: text/plain; charset=utf-8\r\n\r\nTraining is under way.\r\n",
+        "Content-Type: text/html; charset=utf-8\r\n\r\n<p>Training is under way.</p><p>RAG: Green</p>\r\n"),
+        "quarantined", "conflicting", "states green"))
+    add(Case("plain-and-html-agree", mp(
+        "alternative", "Content-Type: text/plain; charset=utf-8\r\n\r\nTraining is under way.\r\n\r\n*Green*\r\n",
+        "Content-Type: text/html; charset=utf-8\r\n\r\n<p>Training is under way.</p><p><b>Green</b></p>\r\n"),
+        "applied", "apply", changed=(("1.1a", "green"),)))
     add(Case("reply-to-a-rates-b", mail("Update on 2.1c: green, all delivered."), "quarantined", "conflicting",
              "a rating is written for 2.1c"))
     add(Case("reply-to-a-names-someone-elses-b", mail("2.1d GREEN - the interviews have started."),

@@ -71,6 +71,7 @@ class ParsedMail:
     headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case name -> values
     text: str = ""
     html_only: bool = False
+    html_text: str = ""  # the HTML version as text when a plain one was read instead (what the owner saw)
     attachments: list[AttachmentPart] = field(default_factory=list)
     delivery_status: list[DeliveryFailure] | None = None  # set for multipart/report delivery-status
     reported_message_ids: list[str] = field(default_factory=list)  # the bounced message's Message-ID
@@ -400,6 +401,8 @@ def _read_body(mail: ParsedMail, msg: email.message.Message) -> None:
         kept = _attachment(mail, part, kept)
     if plain:
         mail.text = "\n\n".join(t for t in plain if t.strip()) or plain[0]
+        if html:
+            mail.html_text = safe_text("\n\n".join(html_to_text(h) for h in html))[:MAX_BODY_CHARS]
     elif html:
         mail.text, mail.html_only = "\n\n".join(html_to_text(h) for h in html), True
     mail.text = mail.text.replace("\r\n", "\n").replace("\r", "\n")

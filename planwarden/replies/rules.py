@@ -12,7 +12,7 @@
 | sender | quarantined | the From addr-spec is not an owner or registered deputy of the action |
 | unreadable | quarantined | the body was cut at the limit, is not text, or could not be decoded |
 | no-action | quarantined | no action could be found (or it has been deleted) |
-| conflicting | quarantined | two different ratings for one action, or a rating written for another action's ref |
+| conflicting | quarantined | two different ratings for one action, a rating written for another action's ref, or plain and HTML versions that disagree |
 | repeat | ignored | the same owner sent the same words for the same action within 14 days |
 | empty | quarantined | nothing to record: no text, no rating, no date |
 | apply | applied | everything else |
@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.replies import auth
-from planwarden.replies.extract import clash
+from planwarden.replies.extract import clash, ratings
 from planwarden.replies.facts import Facts
 from planwarden.replies.message import BINARY_FLAG, CUT_FLAG, ParsedMail, auto_submitted, is_bounce
 from planwarden.replies.placing import REPEAT_WINDOW, PlacedUpdate
@@ -178,6 +178,11 @@ def conflicting(mail: ParsedMail, facts: Facts) -> Verdict | None:
                if (found := clash(u.extracted, u.action.plan.rating_scale))]
     if clashes:
         return Verdict("quarantined", "conflicting", "conflicting ratings: " + "; ".join(clashes))
+    if facts.html_ratings is not None and facts.html_ratings != frozenset(ratings(facts.text)[0]):
+        shown = ", ".join(sorted(facts.html_ratings)) or "none"
+        return Verdict("quarantined", "conflicting", "conflicting ratings: the plain-text version of the reply "
+                       f"states {', '.join(sorted(set(ratings(facts.text)[0]))) or 'none'}, the HTML version the "
+                       f"sender saw states {shown}")
     elsewhere = [f"{u.action.ref} (a rating is written for {', '.join(other)})" for u in facts.placement.updates
                  if (other := [r for r in u.extracted.rated_refs if r != u.action.ref.lower()])]
     if elsewhere:
