@@ -20,6 +20,7 @@ from planwarden.plan.store import latest_update
 
 COLUMNS = [("Section", 28), ("Area", 28), ("Ref", 7), ("Action", 60), ("Owner", 30), ("Due", 16),
            ("RAG", 8), ("Progress", 80)]
+FORMULA_STARTS = ("=", "+", "-", "@")  # what spreadsheet programs read as the start of a formula
 RAG_FILL = {"red": "F4B6B6", "amber": "FFD89B", "green": "B7E1B0", "blue": "B4D5F0"}
 
 
@@ -61,5 +62,8 @@ def _row(ws: Worksheet, row: int, action: Action, extras: list[str]) -> None:
     for col, value in enumerate(values, start=1):
         cell = ws.cell(row=row, column=col, value=value or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+            cell.data_type = "s"  # an owner's "=HYPERLINK(…)" stays the text they wrote, never a formula
+            cell.quotePrefix = True  # and stays text when someone edits the cell in Excel
     if shown in RAG_FILL:
         ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=RAG_FILL[shown])

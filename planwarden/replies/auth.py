@@ -14,8 +14,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-_COMMENT = re.compile(r"\([^()]*\)")
-_METHOD = re.compile(r"(?:^|;)\s*(?P<method>[a-z0-9_-]+)\s*=\s*(?P<result>[a-z]+)(?P<props>[^;]*)", re.I)
+_RESULT = re.compile(r"\s*(?P<method>[a-z0-9_-]+)\s*=\s*(?P<result>[a-z]+)(?P<props>.*)\Z", re.I | re.S)
 _HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*\"?(?P<domain>[^\s;\"]+)", re.I)
 
 
@@ -35,8 +34,48 @@ class AuthVerdict:
 
 
 def _authserv_id(value: str) -> str:
-    """The first word, without OpenDMARC's ``/jobid`` suffix (``AuthservIDWithJobID``)."""
-    return value.split(";", 1)[0].strip().split()[0].split("/", 1)[0].lower() if value.strip() else ""
+    """The first word, without OpenDMARC's ``/jobid`` suffix (``AuthservIDWithJobID``); "" when there is none."""
+    words = value.split(";", 1)[0].split()
+    return words[0].split("/", 1)[0].lower() if words else ""
+
+
+def _segments(value: str) -> list[str]:
+    """The header split at ``;`` as RFC 8601 reads it: comments (nested) dropped, quoted strings kept whole.
+
+    A quoted ``smtp.mailfrom="x;dmarc=pass header.from=example.org"@evil.example`` that our
+    own server copies from the envelope is then one property of one result, never a result.
+    """
+    out, current, depth, quoted, escaped = [], [], 0, False, False
+    for ch in value:
+        if escaped:
+            escaped = False
+            if depth == 0:
+                current.append(ch)
+            continue
+        if ch == "\\":
+            escaped = True
+            if depth == 0:
+                current.append(ch)
+            continue
+        if quoted:
+            quoted = ch != '"'
+            current.append(ch)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif depth:
+            continue
+        elif ch == '"':
+            quoted = True
+            current.append(ch)
+        elif ch == ";":
+            out.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    out.append("".join(current))
+    return out
 
 
 EXCHANGE_ONLINE = "exchange-online"
@@ -56,9 +95,9 @@ def read(values: Sequence[str], authserv_ids: Collection[str]) -> AuthVerdict:
             server, value = EXCHANGE_ONLINE, f"{EXCHANGE_ONLINE}; {value}"
         if not server or server not in trusted:
             continue
-        body = _COMMENT.sub(" ", value.split(";", 1)[1] if ";" in value else "")
-        for m in _METHOD.finditer(";" + body):
-            if m.group("method").lower() == "dmarc":
+        for segment in _segments(value)[1:]:
+            m = _RESULT.match(segment)
+            if m and m.group("method").lower() == "dmarc":
                 found = _HEADER_FROM.search(m.group("props"))
                 return AuthVerdict(True, m.group("result").lower(), found.group("domain").lower().rstrip(".")
                                    if found else None, server)

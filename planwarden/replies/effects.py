@@ -26,7 +26,7 @@ from planwarden.mail.tags import subject_tag
 from planwarden.plan.models import Action, ActionOwner, OutboxMessage, Person, Plan, ProgressUpdate
 from planwarden.replies.extract import rating_for
 from planwarden.replies.facts import Facts
-from planwarden.replies.message import ParsedMail
+from planwarden.replies.message import ParsedMail, auto_submitted
 from planwarden.replies.placing import today_for
 from planwarden.replies.verdicts import ApplyUpdates, Done, MarkFailing, NoteAway
 from planwarden.plan.store import record_change, sync_person
@@ -98,11 +98,14 @@ def set_rating(session: Session, action: Action, rag: str | None, complete: bool
 
 
 def may_answer(address: str, mail_headers: dict[str, list[str]] | None = None) -> bool:
-    """Never answer a robot: no-reply addresses, or a message that was itself auto-submitted."""
+    """Never answer a robot or a list (RFC 3834): no-reply addresses, or a message that was
+    auto-submitted (in any of its Auto-Submitted headers), bulk, or sent through a list."""
     if not address or "@" not in address or _NO_REPLY.match(address.split("@", 1)[0]):
         return False
-    auto = (mail_headers or {}).get("auto-submitted", [""])[0].split(";")[0].strip().lower()
-    return not auto or auto == "no"
+    headers = mail_headers or {}
+    if any(a != "no" for a in auto_submitted(headers)) or "list-id" in headers or "list-unsubscribe" in headers:
+        return False
+    return not any(v.strip().lower() in ("bulk", "junk", "list", "auto_reply") for v in headers.get("precedence", []))
 
 
 def send_confirmation(session: Session, config: Config, directory: Directory, mail: ParsedMail, now: dt.datetime,

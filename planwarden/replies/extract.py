@@ -50,7 +50,7 @@ _LEADING = re.compile(
     r"\A[ \t]*(?:[*_]{1,2})?(?:(?P<v>red|amber|green|blue|complete(?:d)?)(?:[*_]{1,2})?(?=[ \t]*(?:$|[.,;:!)]|[-–—]))"
     r"|(?P<letter>[rag])(?:[*_]{1,2})?(?=[ \t]*(?:[:\-–—]|$)))", re.I | re.M)  # "G. Ball agreed": an initial
 # "Update on 2.1c: green, all delivered": a ref with a colon (or "is now") and a rating, then a separator.
-_REF_RAG = re.compile(rf"(?<![\w.]){_REF_CORE}[ \t]*(?::|is[ \t]+now)[ \t]*(?P<v>red|amber|green|blue)"
+_REF_RAG = re.compile(rf"(?<![\w.])(?P<ref>{_REF_CORE})[ \t]*(?::|is[ \t]+now)[ \t]*(?P<v>red|amber|green|blue)"
                       r"(?=[ \t]*(?:$|[.,;:!)]|[-–—]\s))", re.I | re.M)
 # A rating word alone on a line: "Green", "**AMBER**", "- Red.", "Complete!".
 _ALONE = re.compile(r"^[ \t]*(?:[-•*▪>]\s*)?(?:[*_]{1,2})?(?P<v>red|amber|green|blue|complete(?:d)?)(?:[*_]{1,2})?"
@@ -76,6 +76,7 @@ class Extracted:
     past_due: dt.date | None = None  # a "new date" already past: kept in the text, not requested
     copied_example: bool = False  # lines of the reminder's how-to-reply example were in the reply
     words: list[str] = field(default_factory=list)  # the rating words stated ("blue", "on track"), once each
+    rated_refs: list[str] = field(default_factory=list)  # refs a rating is written against in this text
 
 
 def _known(ref: str, known: Collection[str] | None) -> bool:
@@ -107,6 +108,27 @@ def split_paragraphs(text: str, known: Collection[str] | None) -> list[tuple[str
     return out
 
 
+# A label that reports the past ("Previously RAG: Red", "was Status: amber") or a hope
+# ("RAG: Green by March", "Status: complete (not yet)", "RAG: Green once signed off") is
+# not a rating stated now: it changes nothing.
+_BEFORE_PAST = re.compile(r"\b(?:previously|formerly|originally|was|were|used to be|last (?:week|month|time|update|"
+                          r"report|quarter|board|meeting)|from)\W*\Z", re.I)
+_AFTER_HOPE = re.compile(r"\A[ \t]*[,(\-–—]?[ \t]*(?:not|no|nearly|almost|hopefully|pending|provisional\w*|tbc|tbd|by|"
+                         r"once|when|if|after|until|expected|soon|subject to|next)\b", re.I)
+
+
+def _hedged(text: str, start: int, end: int) -> bool:
+    """Whether the words just before or after a label, on its line, make it past or hoped for."""
+    before = text[max(0, start - 40):start].rsplit("\n", 1)[-1]
+    return bool(_BEFORE_PAST.search(before) or _AFTER_HOPE.match(text[end:end + 40].split("\n", 1)[0]))
+
+
+def rated_refs(text: str, known: Collection[str] | None) -> list[str]:
+    """Known refs a rating is written against ("Update on 2.1c: green"), once each."""
+    return list(dict.fromkeys(m.group("ref").lower() for m in _REF_RAG.finditer(text)
+                              if _known(m.group("ref").lower(), known)))
+
+
 def ratings(text: str) -> tuple[list[str], str]:
     """Every rating the text states (as RAG colours), in order, and the text without the rating-only parts."""
     words, rest = stated(text)
@@ -128,6 +150,8 @@ def stated(text: str) -> tuple[list[str], str]:
         found.append((lead.group("v") or lead.group("letter")).lower())
         rest = re.sub(r"\A[ \t]*[-–—:.,;!)]*[ \t]*", "", rest[lead.end():])
     for m in _LABEL.finditer(rest):
+        if _hedged(rest, m.start(), m.end()):
+            continue
         value = (m.group("v") or m.group("v2")).lower().replace("-", " ")
         if len(value) == 1 and not re.match(r"[ \t]*(?:$|[.,;!)\n]|[-–—]\s)", rest[m.end("v") if m.group("v") else m.end("v2"):]):
             continue  # "Status: a bit behind": a single letter counts only on its own
@@ -177,7 +201,8 @@ def extract(text: str, known: Collection[str] | None, today: dt.date | None = No
         past = due if due is not None and today is not None and due < today else None
         results.append(Extracted(ref, rest, distinct[0] if len(distinct) == 1 else None,
                                  None if past else due, conflicting=distinct if len(distinct) > 1 else [],
-                                 past_due=past, copied_example=copied, words=list(dict.fromkeys(words))))
+                                 past_due=past, copied_example=copied, words=list(dict.fromkeys(words)),
+                                 rated_refs=rated_refs(body, known)))
     return results
 
 

@@ -23,6 +23,7 @@ from planwarden.plan.directory import Directory
 from planwarden.plan.models import OutboxMessage
 from planwarden.replies import auth
 from planwarden.replies.clean import clean_reply
+from planwarden.replies.extract import ratings
 from planwarden.replies.message import ParsedMail, is_bounce
 from planwarden.replies.models import InboundMessage
 from planwarden.replies.placing import Placement, SenderCheck, add_recent, place
@@ -49,8 +50,10 @@ class Facts:
     auth: auth.AuthVerdict = field(default_factory=lambda: auth.AuthVerdict(False))
     auth_required: bool = False
     ours: frozenset[str] = frozenset()  # Message-IDs named by the message that planwarden sent
+    ours_recipients: frozenset[str] = frozenset()  # who those messages went to: the only addresses a bounce can mark
     people: frozenset[str] = frozenset()  # every address in the directory
     own_addresses: frozenset[str] = frozenset()  # planwarden's own sending and reply-to addresses
+    html_ratings: frozenset[str] | None = None  # the ratings the HTML version states (None: no HTML version)
 
 
 def authserv_ids(config: Config) -> list[str]:
@@ -66,6 +69,8 @@ def gather(session: Session, config: Config, directory: Directory, mail: ParsedM
     seen_row = session.scalar(select(InboundMessage).where(InboundMessage.message_id == mail.message_id))
     timezone = config.settings.plans[0].timezone if config.settings.plans else "Europe/London"
     facts = Facts(now=now, today=local_date(now, timezone), text=clean_reply(mail.text))
+    if mail.html_text:
+        facts.html_ratings = frozenset(ratings(clean_reply(mail.html_text))[0])
     if seen_row is not None:
         facts.seen = Seen(seen_row.id, seen_row.outcome, seen_row.reason or "",
                           seen_row.outcome == "quarantined" and seen_row.resolved_at is None)
@@ -84,8 +89,10 @@ def gather(session: Session, config: Config, directory: Directory, mail: ParsedM
 def _bounce_facts(session: Session, config: Config, directory: Directory, mail: ParsedMail, facts: Facts) -> None:
     named = [*mail.reported_message_ids, *mail.parent_ids, *_ids_in_text(mail)][:60]
     if named:
-        facts.ours = frozenset(session.scalars(select(OutboxMessage.message_id)
-                                               .where(OutboxMessage.message_id.in_(named))))
+        rows = session.execute(select(OutboxMessage.message_id, OutboxMessage.to, OutboxMessage.cc)
+                               .where(OutboxMessage.message_id.in_(named))).all()
+        facts.ours = frozenset(mid for mid, _to, _cc in rows)
+        facts.ours_recipients = frozenset(a.lower() for _mid, to, cc in rows for a in [*(to or []), *(cc or [])])
     facts.people = frozenset(p.email.lower() for p in directory.config.people)
     facts.own_addresses = frozenset({config.mail.from_address.lower(),
                                      *(p.mailbox.lower() for p in config.settings.plans if p.mailbox),

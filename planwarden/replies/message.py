@@ -26,6 +26,8 @@ from planwarden.replies.htmltext import html_to_text
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # one attachment kept as evidence up to this size
 MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024  # all of one message's attachments together
 MAX_BODY_CHARS = 200_000  # nobody writes a longer update; longer text is cut and flagged
+CUT_FLAG = "body longer than the limit: cut"
+BINARY_FLAG = "body is not text (over 5% control characters)"
 _MSGID = re.compile(r"<[^<>\s]+>")
 # Charsets that mail clients declare while actually writing Windows-1252 (Outlook).
 _CP1252_ALIASES = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso8859-1", "windows-1252", "cp1252"}
@@ -62,12 +64,14 @@ class ParsedMail:
     sender_problem: str | None = None  # why the sender cannot be trusted as read (quarantine reason)
     date: dt.datetime | None = None  # the message's own Date (aware), None when missing or unreadable
     receipt: bool = False  # a read receipt / disposition notification (RFC 8098)
+    calendar_method: str = ""  # an iCalendar part's METHOD (REPLY: an attendee's accept/decline, RFC 6047)
     return_path: str | None = None  # None: no header; "": the null path "<>" (a bounce)
     in_reply_to: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     headers: dict[str, list[str]] = field(default_factory=dict)  # lower-case name -> values
     text: str = ""
     html_only: bool = False
+    html_text: str = ""  # the HTML version as text when a plain one was read instead (what the owner saw)
     attachments: list[AttachmentPart] = field(default_factory=list)
     delivery_status: list[DeliveryFailure] | None = None  # set for multipart/report delivery-status
     reported_message_ids: list[str] = field(default_factory=list)  # the bounced message's Message-ID
@@ -99,10 +103,22 @@ def is_bounce(mail: ParsedMail) -> bool:
         r"|mail delivery (?:failed|subsystem)", mail.subject, re.I))
 
 
+_BINARY = re.compile("[\x00-\x08\x0e-\x1f]")  # bytes no text holds: a body with many is binary data
+# C0 controls other than tab and line ends, DEL, and the bidi embedding/override/isolate
+# controls: none is ever typed in an update, and each breaks what shows it (a spreadsheet
+# refuses the first two; the third makes a console or pack show text in another order).
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def auto_submitted(headers: dict[str, list[str]]) -> list[str]:
+    """Every Auto-Submitted keyword, lower case: a second header must not hide the first."""
+    return [v.split(";")[0].strip().lower() for v in headers.get("auto-submitted", []) if v.strip()]
+
+
 def safe_text(text: str) -> str:
-    """Text any database accepts: no NUL characters, no lone surrogates."""
-    if "\x00" in text:
-        text = text.replace("\x00", "")
+    """Text any database, spreadsheet and page accepts: no control characters, no lone surrogates."""
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
     try:
         text.encode("utf-8")
         return text
@@ -202,10 +218,12 @@ def parse(raw: bytes) -> ParsedMail:
         _read_body(mail, msg)
     except Exception as exc:  # noqa: BLE001 - keep going with what there is
         mail.flags.append(f"body could not be read ({type(exc).__name__})")
+    if len(_BINARY.findall(mail.text[:MAX_BODY_CHARS])) * 20 > min(len(mail.text), MAX_BODY_CHARS) > 0:
+        mail.flags.append(BINARY_FLAG)
     mail.text = safe_text(mail.text)
     if len(mail.text) > MAX_BODY_CHARS:
         mail.text = mail.text[:MAX_BODY_CHARS]
-        mail.flags.append("body longer than the limit: cut")
+        mail.flags.append(CUT_FLAG)
     return mail
 
 
@@ -240,14 +258,23 @@ def _raw_values(msg: email.message.Message, name: str) -> list[str]:
         return []
 
 
+def unfold(value: str) -> str:
+    """A header value as one line (RFC 5322 2.2.3): Outlook folds a long From before its ``<addr>``."""
+    return re.sub(r"\r?\n(?=[ \t])", "", value)
+
+
 def _mailboxes(value: str) -> tuple[list[tuple[str, str]], bool]:
-    """[(display name, addr-spec)] read by the RFC 5322 parser, and whether it found a defect."""
+    """[(display name, addr-spec)] read by the RFC 5322 parser, and whether it found a defect.
+
+    Group syntax (``Owners: a@x;``) is a defect here: From and Sender hold mailboxes only.
+    """
     try:
-        header = _REGISTRY("From", value.encode("ascii", "surrogateescape").decode("utf-8", "replace"))
+        header = _REGISTRY("From", unfold(value).encode("ascii", "surrogateescape").decode("utf-8", "replace"))
         found = [(a.display_name or "", a.addr_spec or "") for a in header.addresses]
+        grouped = any(g.display_name is not None for g in header.groups)
     except Exception:  # noqa: BLE001 - unreadable: treated as a defect
         return [], True
-    return found, any(not type(d).__name__.startswith("Obsolete") for d in header.defects)
+    return found, grouped or any(not type(d).__name__.startswith("Obsolete") for d in header.defects)
 
 
 def read_sender(mail: ParsedMail, from_values: list[str], sender_values: list[str]) -> None:
@@ -291,7 +318,9 @@ def _check_sender_header(mail: ParsedMail, sender_values: list[str]) -> None:
         return
     boxes, _defect = _mailboxes(sender_values[0])
     addrs = {b[1].strip().lower() for b in boxes if b[1]}
-    if len(sender_values) > 1 or addrs != {mail.sender}:
+    if len(sender_values) > 1:
+        mail.sender_problem = f"sender: the message has {len(sender_values)} Sender headers"
+    elif addrs != {mail.sender}:
         mail.sender_problem = (f"sender: the Sender header ({', '.join(sorted(addrs)) or 'unreadable'}) "
                                f"differs from From ({mail.sender})")
 
@@ -313,20 +342,26 @@ def _is_attachment(part: email.message.Message) -> bool:
     disposition = str(part.get("Content-Disposition", "") or "").split(";")[0].strip().lower()
     if disposition == "attachment":
         return True
-    return part.get_content_maintype() not in ("text", "multipart", "message") or bool(
-        part.get_filename() and part.get_content_type() not in ("text/plain", "text/html"))
+    # A named text part is a file (Apple Mail sends an attached notes.txt "inline"): its words
+    # are evidence, never the reply, so a rating written in it changes nothing.
+    return part.get_content_maintype() not in ("text", "multipart", "message") or bool(part.get_filename())
 
 
-def _walk(part: email.message.Message, depth: int = 0) -> list[email.message.Message]:
+DEEP_FLAG = "body could not be read (MIME parts nested over 20 deep)"
+
+
+def _walk(part: email.message.Message, depth: int = 0, flags: list[str] | None = None) -> list[email.message.Message]:
     """Leaf parts in order, not descending into forwarded messages (they are attachments)."""
     if depth > 20:
+        if flags is not None and DEEP_FLAG not in flags:
+            flags.append(DEEP_FLAG)  # what lies deeper is not read: the reply is not read whole
         return []
     if part.is_multipart() and part.get_content_type() not in ("message/rfc822", "message/delivery-status"):
         leaves: list[email.message.Message] = []
         payload = part.get_payload()
         for sub in payload if isinstance(payload, list) else []:
             if isinstance(sub, email.message.Message):
-                leaves.extend(_walk(sub, depth + 1))
+                leaves.extend(_walk(sub, depth + 1, flags))
         return leaves
     return [part]
 
@@ -348,9 +383,13 @@ def _read_body(mail: ParsedMail, msg: email.message.Message) -> None:
     if msg.get_content_type() == "multipart/report":
         _read_report(mail, msg)
     mail.receipt = _is_receipt(msg)
-    for part in _walk(msg):
+    for part in _walk(msg, flags=mail.flags):
         ctype = part.get_content_type()
         if ctype in ("message/delivery-status", "text/rfc822-headers") and mail.delivery_status is not None:
+            continue
+        if ctype == "text/calendar":
+            mail.calendar_method = mail.calendar_method or _calendar_method(part)
+            kept = _attachment(mail, part, kept)
             continue
         if not _is_attachment(part) and ctype in ("text/plain", "text/html"):
             text = decode_bytes(_payload_bytes(part), part.get_content_charset())
@@ -362,6 +401,8 @@ def _read_body(mail: ParsedMail, msg: email.message.Message) -> None:
         kept = _attachment(mail, part, kept)
     if plain:
         mail.text = "\n\n".join(t for t in plain if t.strip()) or plain[0]
+        if html:
+            mail.html_text = safe_text("\n\n".join(html_to_text(h) for h in html))[:MAX_BODY_CHARS]
     elif html:
         mail.text, mail.html_only = "\n\n".join(html_to_text(h) for h in html), True
     mail.text = mail.text.replace("\r\n", "\n").replace("\r", "\n")
@@ -383,6 +424,15 @@ def _attachment(mail: ParsedMail, part: email.message.Message, kept: int) -> int
     mail.attachments.append(AttachmentPart(filename, part.get_content_type(), size,
                                            hashlib.sha256(data).hexdigest(), data if keep else None, note))
     return kept + (size if keep else 0)
+
+
+def _calendar_method(part: email.message.Message) -> str:
+    """The iTIP method of a text/calendar part: its ``method`` parameter, else its METHOD line."""
+    method = str(part.get_param("method") or "").strip()
+    if not method:
+        found = re.search(r"^METHOD:\s*([A-Za-z-]+)", decode_bytes(_payload_bytes(part), "utf-8"), re.M)
+        method = found.group(1) if found else "unknown"
+    return method.upper()[:40]
 
 
 def _is_receipt(msg: email.message.Message) -> bool:

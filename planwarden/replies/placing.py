@@ -131,6 +131,7 @@ def _merge(updates: list[PlacedUpdate]) -> list[PlacedUpdate]:
         stated = list(dict.fromkeys([*([a.rag] if a.rag else a.conflicting), *([b.rag] if b.rag else b.conflicting)]))
         a.rag, a.conflicting = (stated[0] if len(stated) == 1 else None), (stated if len(stated) > 1 else [])
         a.words = list(dict.fromkeys([*a.words, *b.words]))
+        a.rated_refs = list(dict.fromkeys([*a.rated_refs, *b.rated_refs]))
         a.requested_due = b.requested_due or a.requested_due
         a.past_due = b.past_due or a.past_due
         a.copied_example = a.copied_example or b.copied_example

@@ -4,13 +4,15 @@
 |---|---|---|
 | duplicate | ignored | the Message-ID has been recorded before |
 | receipt | ignored | a read receipt (RFC 8098 disposition notification) |
-| auto-reply | ignored | Auto-Submitted (not ``no``), X-Auto-Response-Suppress, Precedence bulk/junk/list, empty Return-Path, an "Automatic reply:" subject (an out-of-office return date, read against the message's own Date, is noted) |
-| bounce | ignored | a delivery report: for a message planwarden sent, the address is marked failing and the secretary told; for any other message, only noted |
-| sender-header | quarantined | not exactly one strictly readable From mailbox, an address shown only in the display name, or a Sender that differs |
+| calendar-reply | ignored | an attendee's answer to an invitation (iMIP METHOD:REPLY …) |
+| auto-reply | ignored | Auto-Submitted (any copy, not ``no``), X-Auto-Response-Suppress, Precedence bulk/junk/list, List-Id / List-Unsubscribe, empty Return-Path, an "Automatic reply:" subject (an out-of-office return date, read against the message's own Date, is noted) |
+| bounce | ignored | a delivery report: for a message planwarden sent, the addresses it went to are marked failing and the secretary told; anything else is only noted |
+| sender-header | quarantined | not exactly one strictly readable From mailbox (no group syntax), an address shown only in the display name, or a Sender that differs |
 | authentication | quarantined | our receiving server's Authentication-Results say dmarc failed, or passed for another domain (or, with ``require_authentication``, did not pass) |
 | sender | quarantined | the From addr-spec is not an owner or registered deputy of the action |
+| unreadable | quarantined | the body was cut at the limit, is not text, or could not be decoded |
 | no-action | quarantined | no action could be found (or it has been deleted) |
-| conflicting | quarantined | two different ratings for one action |
+| conflicting | quarantined | two different ratings for one action, a rating written for another action's ref, or plain and HTML versions that disagree |
 | repeat | ignored | the same owner sent the same words for the same action within 14 days |
 | empty | quarantined | nothing to record: no text, no rating, no date |
 | apply | applied | everything else |
@@ -27,9 +29,9 @@ from collections.abc import Callable
 
 from planwarden.plan.dates import MONTHS, find_dates
 from planwarden.replies import auth
-from planwarden.replies.extract import clash
+from planwarden.replies.extract import clash, ratings
 from planwarden.replies.facts import Facts
-from planwarden.replies.message import ParsedMail, is_bounce
+from planwarden.replies.message import BINARY_FLAG, CUT_FLAG, ParsedMail, auto_submitted, is_bounce
 from planwarden.replies.placing import REPEAT_WINDOW, PlacedUpdate
 from planwarden.replies.verdicts import ApplyUpdates, MarkFailing, NoteAway, Verdict
 
@@ -73,14 +75,19 @@ def auto_reply(mail: ParsedMail, facts: Facts) -> Verdict | None:
 
 
 def _auto_why(mail: ParsedMail) -> str | None:
-    auto = mail.header("auto-submitted").split(";")[0].strip().lower()
-    precedence = mail.header("precedence").strip().lower()
-    if auto and auto != "no":
+    """Why the message was written by a machine or sent to many, or None (RFC 3834 5, RFC 2369)."""
+    auto = next((a for a in auto_submitted(mail.headers) if a != "no"), "")
+    precedence = next((p for p in (v.strip().lower() for v in mail.all("precedence"))
+                       if p in ("bulk", "junk", "list", "auto_reply")), "")
+    if auto:
         return f"Auto-Submitted: {auto}"
     if "x-auto-response-suppress" in mail.headers:
         return "X-Auto-Response-Suppress"
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
+    if precedence:
         return f"Precedence: {precedence}"
+    listed = next((h for h in ("list-id", "list-unsubscribe") if h in mail.headers), None)
+    if listed:
+        return f"list or bulk mail: {'List-Id' if listed == 'list-id' else 'List-Unsubscribe'}"
     if mail.return_path == "":
         return "empty Return-Path"
     if _AUTO_SUBJECT.match(mail.subject):
@@ -90,14 +97,35 @@ def _auto_why(mail: ParsedMail) -> str | None:
     return None
 
 
+def calendar_reply(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    """An attendee's answer to an invitation (iMIP REPLY/COUNTER): not an update, never answered."""
+    if mail.calendar_method not in ("REPLY", "COUNTER", "DECLINECOUNTER", "REFRESH"):
+        return None
+    return Verdict("ignored", "calendar-reply", f"calendar reply (METHOD:{mail.calendar_method}): an answer to "
+                   "an invitation, not an update")
+
+
+def unreadable(mail: ParsedMail, facts: Facts) -> Verdict | None:
+    """A body cut at the limit or not text at all: what would be recorded is not what was sent."""
+    problems = [f for f in mail.flags if f in (CUT_FLAG, BINARY_FLAG) or f.startswith("body could not be read")]
+    if not problems or not facts.placement.updates:
+        return None
+    return Verdict("quarantined", "unreadable", f"the reply cannot be read whole ({problems[0]}); kept for the "
+                   "secretary")
+
+
 def bounce(mail: ParsedMail, facts: Facts) -> Verdict | None:
     if not is_bounce(mail):
         return None
     if not facts.ours:
         return Verdict("ignored", "bounce", "bounce: a delivery report for a message planwarden did not send "
                        "(noted; no address marked)")
-    failed = failed_recipients(mail, facts)
+    reported = failed_recipients(mail, facts)
+    failed = [(a, why) for a, why in reported if a in facts.ours_recipients]
     if not failed:
+        if reported:
+            return Verdict("ignored", "bounce", f"bounce: names {reported[0][0]}, who was not a recipient of the "
+                           "message planwarden sent (noted; no address marked)")
         return Verdict("ignored", "bounce", "bounce: delivery report without a permanent failure")
     who = ", ".join(f"{addr} ({why})" if why else addr for addr, why in failed[:5])
     return Verdict("ignored", "bounce", f"bounce: delivery failed to {who}; address marked failing, "
@@ -150,6 +178,16 @@ def conflicting(mail: ParsedMail, facts: Facts) -> Verdict | None:
                if (found := clash(u.extracted, u.action.plan.rating_scale))]
     if clashes:
         return Verdict("quarantined", "conflicting", "conflicting ratings: " + "; ".join(clashes))
+    if facts.html_ratings is not None and facts.html_ratings != frozenset(ratings(facts.text)[0]):
+        shown = ", ".join(sorted(facts.html_ratings)) or "none"
+        return Verdict("quarantined", "conflicting", "conflicting ratings: the plain-text version of the reply "
+                       f"states {', '.join(sorted(set(ratings(facts.text)[0]))) or 'none'}, the HTML version the "
+                       f"sender saw states {shown}")
+    elsewhere = [f"{u.action.ref} (a rating is written for {', '.join(other)})" for u in facts.placement.updates
+                 if (other := [r for r in u.extracted.rated_refs if r != u.action.ref.lower()])]
+    if elsewhere:
+        return Verdict("quarantined", "conflicting", "conflicting ratings: " + "; ".join(elsewhere)
+                       + ", not for the action the reply is placed on")
     return None
 
 
@@ -201,11 +239,13 @@ def apply(mail: ParsedMail, facts: Facts) -> Verdict | None:
 RULES: list[tuple[str, Rule]] = [
     ("duplicate", duplicate),
     ("receipt", receipt),
+    ("calendar-reply", calendar_reply),
     ("auto-reply", auto_reply),
     ("bounce", bounce),
     ("sender-header", sender_header),
     ("authentication", authentication),
     ("sender", sender),
+    ("unreadable", unreadable),
     ("no-action", no_action),
     ("conflicting", conflicting),
     ("repeat", repeat),
