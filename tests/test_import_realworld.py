@@ -699,6 +699,26 @@ def test_duplicate_refs_name_both_rows_and_keep_the_first(tmp_path: Path, run: R
                                                                        ("1.2", "Train staff")]
 
 
+def test_refs_typed_as_numbers_keep_the_tenth_action(tmp_path: Path, run: Run) -> None:
+    """Excel stores 1.10 typed in a General cell as the number 1.1: after 1.9 it is read as
+    1.10 (and said), not dropped as a second 1.1; a real repeat is still a duplicate."""
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.append(["Ref", "Action", "Lead", "Due", "RAG"])
+    for n in range(1, 12):
+        ws.append([float(f"1.{n}"), f"Action number {n}", "Pat", "1 May 2024", "A"])
+    ws.append([2.1, "Second section", "Sam", "1 June 2024", "G"])
+    ws.append([2.1, "Typed 2.1 again by mistake", "Kim", "1 July 2024", "R"])
+    code, summary, err = run("import", str(_save(book, tmp_path / "plan.xlsx")), "--plan", "p", "--json")
+    assert code == 0, err
+    rows = _actions(run)
+    assert rows["1.10"]["text"] == "Action number 10" and rows["1.11"]["text"] == "Action number 11"
+    assert rows["1.1"]["text"] == "Action number 1" and len(rows) == 12
+    said = _messages(summary)
+    assert "the number 1.1 after 1.9 read as 1.10" in said and "2.1 appears again" in said
+
+
 # --------------------------------------------------------------------------- headers
 
 

@@ -572,6 +572,7 @@ class _Reader:
     def _start(self, ref_text: str, row: SheetRow, values: dict[str, Any], extra: dict[str, str]) -> None:
         values = dict(values)
         ref, generated = self._ref(ref_text, values)
+        ref = self._lost_zero(ref, values.get("ref"), row)
         self._heading_row_above(ref)
         if ref in self.seen:
             self.plan.warnings.append(Warning_(ref, "ref", f"{self._where(row.number)}: {ref} appears again (first at "
@@ -591,6 +592,23 @@ class _Reader:
                                      "plan)")
         if not generated and re.fullmatch(r"\d{1,3}", ref):
             self.group = draft
+
+    def _lost_zero(self, ref: str, raw: Any, row: SheetRow) -> str:
+        """Excel stores a ref typed as 1.10 as the number 1.1, so the tenth action of section 1
+        would come in as a second 1.1 and be left out. A number that repeats a ref already seen,
+        straight after the ref one below its reading with the zero back (1.1 after 1.9, 1.2
+        after 1.19), is read that way, and said."""
+        whole = re.fullmatch(r"(\d+)\.(\d+)", ref)
+        if not isinstance(raw, float) or ref not in self.seen or whole is None or not self.drafts:
+            return ref
+        major, minor = whole.groups()
+        if self.drafts[-1].ref != f"{major}.{int(minor + '0') - 1}" or f"{major}.{minor}0" in self.seen:
+            return ref
+        restored = f"{major}.{minor}0"
+        self.plan.warnings.append(Warning_(restored, "ref", f"{self._where(row.number)}: the number {ref} after "
+                                           f"{self.drafts[-1].ref} read as {restored} (Excel drops the zero of a "
+                                           "ref typed as a number: format the Ref column as Text)", row.number))
+        return restored
 
     def _ref(self, ref_text: str, values: dict[str, Any]) -> tuple[str, bool]:
         """The row's ref: its Ref cell, a ref at the start of its action, a group letter, or generated."""
