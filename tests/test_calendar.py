@@ -116,7 +116,9 @@ def outbox(url: str) -> list[OutboxMessage]:
 def calendar_part(raw: bytes) -> tuple[str, icalendar.Calendar, email.message.EmailMessage]:
     msg = email.message_from_bytes(raw, policy=policy.default)
     part = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
-    return part.get_param("method"), icalendar.Calendar.from_ical(part.get_content()), msg
+    method = part.get_param("method")
+    assert f"text/calendar; charset=utf-8; method={method}\r\n".encode() in raw  # as Outlook writes it, unquoted
+    return method, icalendar.Calendar.from_ical(part.get_content()), msg
 
 
 # --------------------------------------------------------------------------- time zones

@@ -78,7 +78,18 @@ def _add_calendar(msg: EmailMessage, method: str, ics: bytes) -> None:
     text = ics.decode("utf-8")
     msg.add_alternative(text, subtype="calendar", charset="utf-8", params={"method": method},
                         cte="7bit" if text.isascii() else "base64")
+    _unquoted_method(msg, method)
     msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+
+
+def _unquoted_method(msg: EmailMessage, method: str) -> None:
+    """``method=REQUEST`` as Outlook and Google write it. Python's email package quotes every
+    parameter (``method="REQUEST"``); that is valid MIME, but some Outlook versions have been
+    reported to show such an invitation as a plain attachment, so the header is written as
+    the clients that read it most write it themselves (set raw: the package would re-quote it)."""
+    part = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+    del part["Content-Type"]
+    part.set_raw("Content-Type", f"text/calendar; charset=utf-8; method={method}")
 
 
 def envelope_recipients(to: Sequence[str], cc: Sequence[str]) -> tuple[str, ...]:
