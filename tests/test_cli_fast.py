@@ -22,6 +22,7 @@ from planwarden.cli import FAST_COMMANDS, fast, main
 from planwarden.cli.output import render_table
 from planwarden.core.clock import FixedClock, SystemClock
 from planwarden.core.db import session_scope
+from planwarden.core.schema import code_heads
 from planwarden.orchestration.runs import recorded_run
 from planwarden.plan.models import Action, ProgressUpdate
 
@@ -141,9 +142,9 @@ def test_a_database_at_another_revision_takes_the_full_path_which_migrates_it(
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine_for(seeded).connect() as conn:  # as an older planwarden left it
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0011-1")  # the newest migration undone
+        command.downgrade(cfg, "-1")  # the newest migration undone
         conn.commit()
-        assert "0011" not in set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) != set(code_heads())
     assert _fast(capsys, ["actions", "--json"]) == (None, "", "")
     from planwarden.core import db
     db.forget(seeded)  # a new process: the full path checks the revision again

@@ -465,6 +465,10 @@ def test_login_never_sends_the_user_to_another_site(browser: Any, flows: dict[st
 def test_log_out_by_keyboard_and_the_back_button_shows_nothing(browser: Any, flows: dict[str, Any]) -> None:
     page = _login(browser, flows, SECRETARY)
     page.goto("/quarantine")
+    kept = page.context.cookies()  # a copy of the session, as a shared PC or a thief would keep it
+    copy = browser.new_context(base_url=flows["url"])
+    copy.add_cookies(kept)
+    assert copy.request.get("/api/quarantine").status == 200
     button = page.get_by_role("button", name="Log out")
     button.focus()
     _focus_visible(page)
@@ -474,6 +478,10 @@ def test_log_out_by_keyboard_and_the_back_button_shows_nothing(browser: Any, flo
     page.wait_for_load_state()
     assert "/login" in page.url and "Replies in quarantine" not in page.content()
     assert page.request.get("/api/quarantine").status == 401
+    assert copy.request.get("/api/quarantine").status == 401  # logging out ended the copy too
+    copy.close()
+    again = _login(browser, flows, SECRETARY)  # and a new login works as before
+    assert again.request.get("/api/quarantine").status == 200
 
 
 def _forge(page: Any, action: str, fields: dict[str, str]) -> None:

@@ -113,7 +113,7 @@ def load_user(request: Request) -> tuple[User, dict[str, Any]]:
     s = request.app.state.sessions()
     try:
         user = s.get(User, int(data["uid"]))
-        if user is None or user.disabled_at is not None:
+        if user is None or user.disabled_at is not None or data.get("v", 0) != user.session_version:
             raise NeedLogin()
         s.expunge(user)
     finally:

@@ -23,6 +23,8 @@ class User(Base):
     plans: Mapped[list[str]] = mapped_column(JSON, default=list, doc="plan keys a secretary or member sees; [] = all")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0",
+                                                 doc="raised at log out: cookies of an older version no longer open")
 
 
 class AuditEntry(Base):

@@ -23,6 +23,7 @@ from planwarden.plan.queries import actions_json
 from planwarden.replies import quarantine
 from planwarden.replies.models import InboundMessage
 from planwarden.web import accounts, audit, manage, views
+from planwarden.web.models import User
 from planwarden.web.context import READ, WRITE, Ctx, Forbidden, NotFound, console_text, download, page, user_by_email
 from planwarden.web.login import login_error as _login_error
 from planwarden.web.login import set_cookie as _set_cookie
@@ -73,14 +74,28 @@ def _auth(app: FastAPI) -> None:
                                 email=email, field="password")
         limiter.succeeded(*keys)
         response = RedirectResponse(nxt, status_code=303)
-        _set_cookie(request, response, new_session(user.id))  # a fresh session: no fixation
+        _set_cookie(request, response, new_session(user.id, user.session_version))  # a fresh session: no fixation
         return response
 
     @app.post("/logout")
     def logout(c: Ctx = WRITE) -> Response:
+        _end_sessions(request=c.request, user_id=c.user.id)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
+
+
+def _end_sessions(request: Request, user_id: int) -> None:
+    """Every session of this user ends, on every device: the cookie alone cannot be
+    recalled, so its version is raised (security.new_session)."""
+    s = request.app.state.sessions()
+    try:
+        user = s.get(User, user_id)
+        if user is not None:
+            user.session_version = (user.session_version or 0) + 1
+        s.commit()
+    finally:
+        s.close()
 
 
 def _authenticate(request: Request, email: str, password: str) -> Any:

@@ -76,8 +76,10 @@ class Sessions:
         return {k: ({str(a): str(b) for a, b in v.items()} if isinstance(v, dict) else str(v)) for k, v in data.items()}
 
 
-def new_session(user_id: int | None) -> dict[str, Any]:
-    return {"uid": user_id, "csrf": secrets.token_urlsafe(24)}
+def new_session(user_id: int | None, version: int = 0) -> dict[str, Any]:
+    """``v``: the user's session version when it was made; logging out raises the version,
+    so a copy of the cookie kept from before (a shared PC, a stolen cookie) stops working."""
+    return {"uid": user_id, "csrf": secrets.token_urlsafe(24), "v": version}
 
 
 def csrf_ok(session: dict[str, Any], sent: str | None) -> bool:

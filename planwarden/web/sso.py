@@ -71,7 +71,7 @@ def register(app: FastAPI, settings: SsoSettings, secret: str, https: bool) -> N
             return _login_error(request, {}, "/", f"There is no console account for {email or 'this sign-in'}: "
                                 "ask an admin to add one.", 403)
         response = RedirectResponse("/", status_code=303)
-        _set_cookie(request, response, new_session(user.id))
+        _set_cookie(request, response, new_session(user.id, user.session_version))
         return response
 
 
