@@ -79,23 +79,13 @@ def _auth(app: FastAPI) -> None:
 
     @app.post("/logout")
     def logout(c: Ctx = WRITE) -> Response:
-        _end_sessions(request=c.request, user_id=c.user.id)
+        with c.db() as s:  # every session of this user ends, on every device (security.new_session)
+            user = s.get(User, c.user.id)
+            if user is not None:
+                user.session_version += 1
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
-
-
-def _end_sessions(request: Request, user_id: int) -> None:
-    """Every session of this user ends, on every device: the cookie alone cannot be
-    recalled, so its version is raised (security.new_session)."""
-    s = request.app.state.sessions()
-    try:
-        user = s.get(User, user_id)
-        if user is not None:
-            user.session_version = (user.session_version or 0) + 1
-        s.commit()
-    finally:
-        s.close()
 
 
 def _authenticate(request: Request, email: str, password: str) -> Any:
