@@ -1,4 +1,4 @@
-"""A sample context for `planwarden preview-emails`: the pack email to the secretary."""
+"""Sample contexts for `planwarden preview-emails`: the pack email and the secretary's annex email."""
 
 from __future__ import annotations
 
@@ -22,3 +22,9 @@ def _pack() -> dict[str, Any]:
         "attached": True, "size_mb": "0.4", "pdf_path": "/var/lib/planwarden/packs/jtai/2022-12/pack.pdf",
         "docx_path": "/var/lib/planwarden/packs/jtai/2022-12/pack.docx", "sha256": "6ad0dcb7b5221a78" * 4,
     }
+
+
+@sample("pack_annex")
+def _pack_annex() -> dict[str, Any]:
+    return {"plan": {"key": "jtai", "title": "JTAI Action Plan — Criminal Exploitation of Children"},
+            "as_of": "14 December 2022", "meeting": "JTAI Improvement Board"}
