@@ -688,6 +688,32 @@ def test_reimport_updates_by_ref_keeps_removed_refs_and_a_bad_file_changes_nothi
     assert _actions(run) == rows  # nothing half-imported
 
 
+def test_word_line_breaks_and_control_characters_are_stored_clean_and_export(
+        tmp_path: Path, run: Run, sqlite_url: str) -> None:
+    """A vertical tab (Word's manual line break, kept by copy-and-paste into a CSV) is a line
+    end, a bell is dropped; and the export never refuses text stored before that rule."""
+    from sqlalchemy import select
+
+    from planwarden.core.db import session_scope
+    from planwarden.plan.models import Action
+
+    plan = _csv_plan(tmp_path / "plan.csv", ["1.1,Write the\x0bstrategy\x07 now,Pat,1 May 2024,A,Drafted\x0bfirst",
+                                             "1.2,Train staff,Sam,1 June 2024,R,"])
+    assert run("import", str(plan), "--plan", "p")[0] == 0
+    rows = _actions(run)
+    assert rows["1.1"]["text"] == "Write the\nstrategy now"
+    assert rows["1.1"]["updates"][-1]["text"] == "Drafted\nfirst"
+    with session_scope(sqlite_url) as session:  # as an import before this rule left it
+        action = session.scalar(select(Action).where(Action.ref == "1.2"))
+        assert action is not None
+        action.text = "Train\x07 staff"
+    code, _, err = run("export", "--plan", "p", "--out", str(tmp_path / "plan.xlsx"))
+    assert code == 0, err
+    from openpyxl import load_workbook
+    cells = [c.value for row in load_workbook(tmp_path / "plan.xlsx").active.iter_rows() for c in row]
+    assert "Train staff" in cells and "Write the\nstrategy now" in cells
+
+
 def test_duplicate_refs_name_both_rows_and_keep_the_first(tmp_path: Path, run: Run) -> None:
     plan = _csv_plan(tmp_path / "plan.csv", ["1.1,Write the strategy,Pat,1 May 2024,A,",
                                              "1.2,Train staff,Sam,1 June 2024,R,",

@@ -1,4 +1,4 @@
-"""Text forms shared by the config checks and the directory: how names are matched."""
+"""Text forms shared across the package: how names are matched, and text safe to store and show."""
 
 from __future__ import annotations
 
@@ -20,3 +20,25 @@ def normalise(text: str) -> str:
 def tidy(text: str) -> str:
     """Owner text as written, whitespace normalised."""
     return re.sub(r"[\s\u00a0]+", " ", text).strip()
+
+
+# C0 controls other than tab and line ends, DEL, and the bidi embedding/override/isolate
+# controls: none is ever typed in an update, and each breaks what shows it (a spreadsheet
+# refuses the first two; the third makes a console or pack show text in another order).
+# A vertical tab or form feed is Word's manual line break or page break: a line end.
+_BREAKS = re.compile("[\x0b\x0c]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(text: str) -> str:
+    """Text any database, spreadsheet and page accepts: no control characters, no lone
+    surrogates. Used wherever outside text is stored (mail, imported documents) and by the
+    export, for text stored before this rule."""
+    text = _BREAKS.sub("\n", text)
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")

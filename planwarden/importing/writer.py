@@ -6,6 +6,7 @@ Import is the only writer of whole plans; it records every change through the st
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from planwarden.core import clock
 from planwarden.core.config import PlanConfig
+from planwarden.core.text import safe_text
 from planwarden.importing.parsed import ParsedAction, ParsedPlan, Warning_
 from planwarden.plan.directory import Directory, tidy
 from planwarden.plan.models import Action, Area, ImportRun, ProgressUpdate, Section
@@ -52,6 +54,7 @@ class PlanWriter:
         self.now = clock.now()
 
     def write(self, parsed: ParsedPlan) -> WriteResult:
+        _safe_strings(parsed)
         if parsed.update_date and self.plan.update_date != parsed.update_date:
             self.plan.update_date = parsed.update_date
         if parsed.title and not self.plan.title:
@@ -195,3 +198,20 @@ class PlanWriter:
         self.session.add(ImportRun(plan_id=self.plan.id, file_name=file_name, sha256=sha256, at=self.now,
                                    created=created, updated=updated,
                                    warnings=[w.as_json() for w in warnings], unresolved_owners=unresolved))
+
+
+def _safe_strings(item: Any) -> Any:
+    """Every string a reader found, as ``safe_text`` makes it (in place): a Word manual line
+    break (vertical tab) or a stray control character would otherwise be stored, and the
+    export refuses it. The one place imported text passes on its way to the store."""
+    if isinstance(item, str):
+        return safe_text(item)
+    if isinstance(item, list):
+        item[:] = [_safe_strings(v) for v in item]
+    elif isinstance(item, dict):
+        for key, value in item.items():
+            item[key] = _safe_strings(value)
+    elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+        for f in dataclasses.fields(item):
+            setattr(item, f.name, _safe_strings(getattr(item, f.name)))
+    return item

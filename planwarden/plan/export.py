@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
+from planwarden.core.text import safe_text
 from planwarden.plan.models import Action
 from planwarden.plan.queries import area_label, load_actions, section_label
 from planwarden.plan.rag import display
@@ -60,6 +61,7 @@ def _row(ws: Worksheet, row: int, action: Action, extras: list[str]) -> None:
               (shown or "").capitalize(), latest.text if latest else "",
               *((action.extra or {}).get(name, "") for name in extras)]
     for col, value in enumerate(values, start=1):
+        value = safe_text(value) if isinstance(value, str) else value  # text stored before import cleaned it
         cell = ws.cell(row=row, column=col, value=value or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if isinstance(value, str) and value[:1] in FORMULA_STARTS:

@@ -21,6 +21,7 @@ from email.header import decode_header, make_header
 from email.headerregistry import HeaderRegistry
 from typing import Any
 
+from planwarden.core.text import safe_text
 from planwarden.replies.htmltext import html_to_text
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # one attachment kept as evidence up to this size
@@ -104,26 +105,11 @@ def is_bounce(mail: ParsedMail) -> bool:
 
 
 _BINARY = re.compile("[\x00-\x08\x0e-\x1f]")  # bytes no text holds: a body with many is binary data
-# C0 controls other than tab and line ends, DEL, and the bidi embedding/override/isolate
-# controls: none is ever typed in an update, and each breaks what shows it (a spreadsheet
-# refuses the first two; the third makes a console or pack show text in another order).
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def auto_submitted(headers: dict[str, list[str]]) -> list[str]:
     """Every Auto-Submitted keyword, lower case: a second header must not hide the first."""
     return [v.split(";")[0].strip().lower() for v in headers.get("auto-submitted", []) if v.strip()]
-
-
-def safe_text(text: str) -> str:
-    """Text any database, spreadsheet and page accepts: no control characters, no lone surrogates."""
-    if _CONTROLS.search(text):
-        text = _CONTROLS.sub("", text)
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def synthetic_id(raw: bytes) -> str:
