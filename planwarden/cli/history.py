@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from planwarden.cli.common import Json, PlanKey, UserError, load, print_json
+from planwarden.cli.output import cut
 
 if TYPE_CHECKING:
     from planwarden.core.config import Config
@@ -66,7 +67,7 @@ def _shown(value: object, width: int = 60) -> str:
     if value is None or value == "" or value == []:
         return "(none)"
     text = " ".join(str(value).split()) if isinstance(value, str) else dumps(value, ensure_ascii=False)
-    return repr(text) if len(text) <= width else repr(text[:width - 1] + "…")
+    return repr(cut(text, width))
 
 
 def withdraw_command(update_id: Annotated[int, typer.Argument(metavar="UPDATE_ID", help="The update's id.")],

@@ -69,9 +69,9 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], widths: 
         sizes = [min(s, w) for s, w in zip(sizes, widths)]
     sizes = _fit(sizes, width)
     inner = sum(sizes) + 3 * (len(sizes) - 1)
-    lines = [" " * (inner + 2), _row([_cut(h, n) for h, n in zip(headers, sizes)], sizes, "bold", {}, colour),
+    lines = [" " * (inner + 2), _row([cut(h, n) for h, n in zip(headers, sizes)], sizes, "bold", {}, colour),
              " " + "─" * inner + " "]
-    lines += [_row([_cut(c, n) for c, n in zip(r, sizes)], sizes, None, styles, colour) for r in rows]
+    lines += [_row([cut(c, n) for c, n in zip(r, sizes)], sizes, None, styles, colour) for r in rows]
     lines.append(" " * (inner + 2))
     return "\n".join(lines) + "\n"
 
@@ -85,7 +85,8 @@ def _fit(sizes: list[int], width: int) -> list[int]:
     return sizes
 
 
-def _cut(text: str, size: int) -> str:
+def cut(text: str, size: int) -> str:
+    """``text`` in at most ``size`` characters, the cut shown with an ellipsis."""
     return text if len(text) <= size else text[:size - 1] + "…"
 
 
